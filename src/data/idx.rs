@@ -1,0 +1,251 @@
+//! The IDX binary format of MNIST (LeCun et al.), unsigned-byte arrays only, raw or gzipped.
+//!
+//! Layout: `00 00 <type> <ndims>`, then `ndims` big-endian `u32` sizes, then the data in
+//! row-major order.
+
+use crate::{Error, Result, bail};
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The two bytes every gzip stream starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// IDX type code for unsigned bytes, the only element type supported.
+const UNSIGNED_BYTE: u8 = 0x08;
+
+/// An n-dimensional array of unsigned bytes read from an IDX file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxArray {
+    /// Sizes, outermost first (e.g. `[60000, 28, 28]` for MNIST training images).
+    pub dims: Vec<usize>,
+    /// Row-major elements, `dims.iter().product()` of them.
+    pub data: Vec<u8>,
+}
+
+/// Read an IDX file of unsigned bytes; gzip is detected by its magic bytes, not by the name.
+pub fn read_idx(path: &Path) -> Result<IdxArray> {
+    let raw = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let source = path.display();
+    let bytes = if raw.starts_with(&GZIP_MAGIC) {
+        let mut inflated = Vec::new();
+        MultiGzDecoder::new(raw.as_slice())
+            .read_to_end(&mut inflated)
+            .map_err(|e| Error::new(format!("{source}: corrupt or truncated gzip data: {e}")))?;
+        inflated
+    } else {
+        raw
+    };
+    parse_idx(&bytes, &source.to_string())
+}
+
+fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
+    let Some(magic) = bytes.get(..4) else {
+        bail!(
+            "{source}: too short for an IDX file: {} bytes ({}), expected a 4-byte magic 00 00 08 <ndims>",
+            bytes.len(),
+            hex(bytes)
+        );
+    };
+    if magic[..2] != [0, 0] {
+        bail!(
+            "{source}: not an IDX file: magic bytes are {}, expected 00 00 08 <ndims> (e.g. 00 00 08 03 for images)",
+            hex(magic)
+        );
+    }
+    if magic[2] != UNSIGNED_BYTE {
+        bail!(
+            "{source}: IDX element type 0x{:02x} ({}) is not supported, only 0x08 (unsigned byte)",
+            magic[2],
+            type_name(magic[2])
+        );
+    }
+    let ndims = usize::from(magic[3]);
+    if ndims == 0 {
+        bail!(
+            "{source}: IDX header declares 0 dimensions (magic {})",
+            hex(magic)
+        );
+    }
+    let header_len = 4 + 4 * ndims;
+    let Some(size_bytes) = bytes.get(4..header_len) else {
+        bail!(
+            "{source}: truncated IDX header: expected {header_len} bytes for {ndims} dimensions, found {}",
+            bytes.len()
+        );
+    };
+    let dims: Vec<usize> = size_bytes
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .collect();
+    let Some(expected) = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
+        bail!("{source}: IDX dimensions {dims:?} are too large");
+    };
+    let data = &bytes[header_len..];
+    if data.len() != expected {
+        let problem = if data.len() < expected {
+            "truncated IDX file"
+        } else {
+            "IDX file has trailing bytes"
+        };
+        bail!(
+            "{source}: {problem}: expected {expected} bytes of data for dims {dims:?}, found {}",
+            data.len()
+        );
+    }
+    Ok(IdxArray {
+        dims,
+        data: data.to_vec(),
+    })
+}
+
+/// Write an unsigned-byte IDX file, gzipped if `gzip` (for tests and users preparing data).
+pub fn write_idx(path: &Path, dims: &[usize], data: &[u8], gzip: bool) -> Result<()> {
+    let source = path.display();
+    if dims.is_empty() || dims.len() > usize::from(u8::MAX) {
+        bail!(
+            "{source}: an IDX array needs 1 to 255 dimensions, got {}",
+            dims.len()
+        );
+    }
+    let mut header = vec![0, 0, UNSIGNED_BYTE, dims.len() as u8];
+    for &dim in dims {
+        let Ok(dim) = u32::try_from(dim) else {
+            bail!("{source}: IDX dimension {dim} does not fit in 32 bits");
+        };
+        header.extend_from_slice(&dim.to_be_bytes());
+    }
+    let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if expected != Some(data.len()) {
+        bail!(
+            "{source}: IDX dims {dims:?} do not match the {} bytes of data given",
+            data.len()
+        );
+    }
+    let write = || -> std::io::Result<()> {
+        let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        if gzip {
+            let mut encoder = GzEncoder::new(file, Compression::default());
+            encoder.write_all(&header)?;
+            encoder.write_all(data)?;
+            encoder.finish()?.flush()
+        } else {
+            let mut file = file;
+            file.write_all(&header)?;
+            file.write_all(data)?;
+            file.flush()
+        }
+    };
+    write().map_err(|e| Error::io("write", path, e))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The IDX specification's element types, for error messages.
+fn type_name(code: u8) -> &'static str {
+    match code {
+        0x08 => "unsigned byte",
+        0x09 => "signed byte",
+        0x0b => "16-bit integer",
+        0x0c => "32-bit integer",
+        0x0d => "32-bit float",
+        0x0e => "64-bit float",
+        _ => "not an IDX type",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_raw_and_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..24).collect();
+        for gzip in [false, true] {
+            // The name says nothing about compression: detection is by content.
+            let path = dir.path().join(format!("array-{gzip}"));
+            write_idx(&path, &[2, 3, 4], &data, gzip).unwrap();
+            let raw = std::fs::read(&path).unwrap();
+            assert_eq!(raw.starts_with(&GZIP_MAGIC), gzip);
+            let array = read_idx(&path).unwrap();
+            assert_eq!(array.dims, vec![2, 3, 4]);
+            assert_eq!(array.data, data);
+        }
+    }
+
+    fn read_bytes(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad-idx");
+        std::fs::write(&path, bytes).unwrap();
+        let message = read_idx(&path).unwrap_err().message().to_string();
+        assert!(message.contains("bad-idx: "), "{message}");
+        message
+    }
+
+    #[test]
+    fn wrong_magic_shows_bytes() {
+        let message = read_bytes(b"PK\x03\x04rest");
+        assert!(message.contains("50 4b 03 04"), "{message}");
+        assert!(message.contains("expected 00 00 08"), "{message}");
+        let message = read_bytes(&[0, 0]);
+        assert!(message.contains("too short"), "{message}");
+    }
+
+    #[test]
+    fn unsupported_type_is_named() {
+        let message = read_bytes(&[0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]);
+        assert!(message.contains("0x0d (32-bit float)"), "{message}");
+    }
+
+    #[test]
+    fn truncated_data_and_header() {
+        let message = read_bytes(&[0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3]);
+        assert!(
+            message
+                .contains("truncated IDX file: expected 6 bytes of data for dims [2, 3], found 3"),
+            "{message}"
+        );
+        let message = read_bytes(&[0, 0, 8, 3, 0, 0, 0, 2]);
+        assert!(message.contains("truncated IDX header"), "{message}");
+        let message = read_bytes(&[0, 0, 8, 1, 0, 0, 0, 1, 7, 7]);
+        assert!(message.contains("trailing bytes"), "{message}");
+    }
+
+    #[test]
+    fn truncated_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.gz");
+        write_idx(&path, &[1000], &[7; 1000], true).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let message = read_idx(&path).unwrap_err().message().to_string();
+        assert!(
+            message.contains("cut.gz: corrupt or truncated gzip"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unreadable_file_and_bad_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing-idx");
+        let message = read_idx(&missing).unwrap_err().message().to_string();
+        assert!(
+            message.contains("cannot read") && message.contains("missing-idx"),
+            "{message}"
+        );
+        let message = write_idx(&missing, &[2, 2], &[0; 3], false)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("do not match"), "{message}");
+        assert!(write_idx(&missing, &[], &[], false).is_err());
+    }
+}
