@@ -1,0 +1,19 @@
+//! sgdlab: the lecture on stochastic gradient descent as measured software on Burn.
+//!
+//! Data flows one way: [`config`] → [`data`] (through [`prepare`]) → [`batch`] → [`model`] →
+//! [`optim`] → [`train`] → the run directory ([`run_dir`]), which [`eval`] reads back.
+
+pub mod batch;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod eval;
+pub mod model;
+pub mod optim;
+pub mod prepare;
+pub mod rng;
+pub mod run_dir;
+pub mod train;
+
+pub use error::{Error, Result};

@@ -1,0 +1,184 @@
+//! The `sgdlab` command line: parses, then hands the work to the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use sgdlab::config::Config;
+use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
+use sgdlab::run_dir::RunDir;
+use sgdlab::train::{Progress, TrainRequest, train};
+
+/// Stochastic gradient descent, from the lecture to measured software.
+///
+/// Train a model from a TOML config, reload its checkpoints to evaluate, and check a config
+/// before running it. See configs/ for examples and the README for every key.
+#[derive(Parser)]
+#[command(name = "sgdlab", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model as CONFIG says; outputs go to a new run dir under artifacts/.
+    ///
+    /// Every epoch writes a checkpoint (model, optimizer and schedule state) and a row of
+    /// metrics.csv. On a terminal burn-train's dashboard shows progress (press q to stop);
+    /// otherwise one line is printed per epoch.
+    Train {
+        /// The config file (TOML).
+        config: PathBuf,
+        /// Override a config value, e.g. --set optimizer.learning_rate=0.05 (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        overrides: Vec<String>,
+        /// The run directory (default: artifacts/<config name>-<UTC timestamp>). Must not exist,
+        /// unless --resume.
+        #[arg(long, value_name = "DIR")]
+        run_dir: Option<PathBuf>,
+        /// Continue the run in --run-dir from its last complete checkpoint up to
+        /// training.epochs (raise it with --set training.epochs=N).
+        #[arg(long, requires = "run_dir")]
+        resume: bool,
+        /// The device: cpu, flex, ndarray, wgpu[:N], cuda[:N] (overrides training.device).
+        #[arg(long, value_name = "D")]
+        device: Option<String>,
+    },
+    /// Evaluate a run's checkpoint: loss, accuracy and confusion matrix; writes eval.json.
+    Eval {
+        /// A run directory written by `sgdlab train`.
+        run_dir: PathBuf,
+        /// Which checkpoint: last, best (lowest validation loss) or an epoch number.
+        #[arg(long, default_value = "last", value_name = "last|best|EPOCH")]
+        checkpoint: CheckpointChoice,
+        /// Which split [default: test if the run has one, else valid, else train].
+        #[arg(long, value_enum)]
+        split: Option<SplitChoice>,
+        /// The device to evaluate on [default: the run's training.device].
+        #[arg(long, value_name = "D")]
+        device: Option<String>,
+    },
+    /// Validate CONFIG and print it resolved, every default filled in.
+    Config {
+        /// The config file (TOML).
+        config: PathBuf,
+        /// Override a config value, as for `train` (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        overrides: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) || matches!(
+                error.kind(),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = error.print();
+                return if error.exit_code() == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(2)
+                };
+            }
+            // One line: clap's message (which may list missing arguments on lines of their
+            // own), without the usage block.
+            let rendered = error.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect();
+            eprintln!("{} (see --help)", message.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> sgdlab::Result<()> {
+    match command {
+        Command::Train {
+            config,
+            mut overrides,
+            run_dir,
+            resume,
+            device,
+        } => {
+            if let Some(device) = device {
+                overrides.push(format!("training.device={device}"));
+            }
+            let name = config_name(&config);
+            let config = Config::load(&config, &overrides)?;
+            let result = train(TrainRequest {
+                config,
+                name,
+                run_dir,
+                resume,
+                artifacts: PathBuf::from("artifacts"),
+                progress: Progress::Auto,
+            })?;
+            let mut summary = format!(
+                "trained {} epochs; run dir {}",
+                result.epochs,
+                result.run_dir.path.display()
+            );
+            for key in [
+                "valid_loss",
+                "valid_accuracy",
+                "train_loss",
+                "train_accuracy",
+            ] {
+                if let Some(value) = result.last.get(key) {
+                    summary.push_str(&format!("  {key}={value:.6}"));
+                }
+            }
+            println!("{summary}");
+            println!(
+                "evaluate with: sgdlab eval {}",
+                result.run_dir.path.display()
+            );
+            Ok(())
+        }
+        Command::Eval {
+            run_dir,
+            checkpoint,
+            split,
+            device,
+        } => {
+            let run = RunDir::new(run_dir);
+            let report = evaluate_run(&run, checkpoint, split, device.as_deref())?;
+            print!("{report}");
+            println!("wrote {}", run.eval_path().display());
+            Ok(())
+        }
+        Command::Config { config, overrides } => {
+            let config = Config::load(&config, &overrides)?;
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+    }
+}
+
+/// The config file's stem, naming default run dirs.
+fn config_name(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("run")
+        .to_string()
+}

@@ -1,0 +1,185 @@
+//! End to end on real data: the shipped configs train to the accuracy a user is promised, and
+//! a finished run evaluates back to what training measured.
+
+mod common;
+
+use burn::module::Module;
+use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run, load_model};
+use sgdlab::model::{Model, Problem};
+use sgdlab::run_dir::RunDir;
+
+#[test]
+fn quickstart_logistic_regression_reaches_95_percent_test_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("quickstart");
+    let result = common::train_into(common::load("quickstart", &[]), &run);
+    assert_eq!(result.epochs, 20);
+    let report = evaluate_run(&result.run_dir, CheckpointChoice::Last, None, None).unwrap();
+    assert_eq!(report.split, SplitChoice::Test);
+    let accuracy = report.metrics.accuracy.unwrap();
+    assert!(accuracy >= 0.95, "test accuracy {accuracy}");
+    // 569 examples, 15 % test → 85 examples; the confusion matrix counts each once.
+    let confusion = report.metrics.confusion.unwrap();
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 85);
+    assert!(result.run_dir.eval_path().exists());
+}
+
+#[test]
+fn digits_mlp_reaches_95_percent_test_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = common::train_into(common::load("digits_mlp", &[]), &dir.path().join("digits"));
+    let report = evaluate_run(
+        &result.run_dir,
+        CheckpointChoice::Last,
+        Some(SplitChoice::Test),
+        None,
+    )
+    .unwrap();
+    let accuracy = report.metrics.accuracy.unwrap();
+    assert!(accuracy >= 0.95, "test accuracy {accuracy}");
+    assert_eq!(report.metrics.confusion.unwrap().len(), 10);
+}
+
+#[test]
+fn full_batch_gd_recovers_the_lecture_1d_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::load("lecture_1d_logistic", &[]);
+    let result = common::train_into(config.clone(), &dir.path().join("lecture"));
+    let device = sgdlab::device::resolve("cpu").unwrap();
+    let problem = Problem {
+        dim: 1,
+        classes: Some(2),
+    };
+    let model = load_model(
+        &result.run_dir,
+        result.epochs,
+        &config.model,
+        problem,
+        &device,
+    )
+    .unwrap();
+    let Model::Logistic(logistic) = model else {
+        panic!("lecture config builds a logistic model")
+    };
+    let a: f32 = logistic.linear.weight.val().into_scalar();
+    let b: f32 = logistic.linear.bias.as_ref().unwrap().val().into_scalar();
+    // n = 10,000 draws with a* = 2, b* = −1: the maximum-likelihood estimates have standard
+    // errors ≈ 0.04 (a) and ≈ 0.03 (b); allow four of them.
+    assert!((a - 2.0).abs() < 0.16, "a = {a}");
+    assert!((b + 1.0).abs() < 0.12, "b = {b}");
+    // And GD has converged: the last epochs no longer move the loss.
+    let rows = sgdlab::train::read_csv(&result.run_dir.metrics_path()).unwrap();
+    let loss = |epoch: usize| rows[&epoch]["train_loss"];
+    assert!(
+        (loss(290) - loss(300)).abs() < 1e-6,
+        "{} vs {}",
+        loss(290),
+        loss(300)
+    );
+    assert_eq!(model_parameter_count(&result.run_dir, &config), 2);
+}
+
+fn model_parameter_count(run: &RunDir, config: &sgdlab::config::Config) -> usize {
+    let device = sgdlab::device::resolve("cpu").unwrap();
+    let problem = Problem {
+        dim: 1,
+        classes: Some(2),
+    };
+    load_model(run, 1, &config.model, problem, &device)
+        .unwrap()
+        .num_params()
+}
+
+#[test]
+fn eval_reproduces_the_last_validation_loss_and_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::load("breast_cancer_logistic", &["training.epochs=5"]);
+    let result = common::train_into(config, &dir.path().join("bc"));
+    let report = evaluate_run(
+        &result.run_dir,
+        CheckpointChoice::Last,
+        Some(SplitChoice::Valid),
+        None,
+    )
+    .unwrap();
+    let valid_loss = result.last["valid_loss"];
+    let valid_accuracy = result.last["valid_accuracy"];
+    assert!(
+        (report.metrics.loss - valid_loss).abs() <= 1e-5 * valid_loss.abs().max(1.0),
+        "eval {} vs training {valid_loss}",
+        report.metrics.loss
+    );
+    let accuracy = report.metrics.accuracy.unwrap();
+    assert!(
+        (accuracy - valid_accuracy).abs() < 1e-9,
+        "eval {accuracy} vs training {valid_accuracy}"
+    );
+}
+
+#[test]
+fn best_checkpoint_is_the_epoch_with_lowest_validation_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::load("breast_cancer_logistic", &["training.epochs=4"]);
+    let result = common::train_into(config, &dir.path().join("bc"));
+    let rows = sgdlab::train::read_csv(&result.run_dir.metrics_path()).unwrap();
+    let expected = rows
+        .iter()
+        .min_by(|a, b| a.1["valid_loss"].total_cmp(&b.1["valid_loss"]))
+        .map(|(epoch, _)| *epoch)
+        .unwrap();
+    let report = evaluate_run(&result.run_dir, CheckpointChoice::Best, None, None).unwrap();
+    assert_eq!(report.checkpoint_epoch, expected);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(result.run_dir.checkpoint_epochs(), vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn resume_continues_a_full_batch_run_exactly() {
+    // Full batch: no shuffling, so an interrupted-then-resumed run must follow the same
+    // trajectory as an uninterrupted one. (Not yet bit for bit: on flex, parameters reloaded
+    // from a checkpoint can round differently in the last bit of f32; see the README.)
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = ["training.batch_size=1000", "training.epochs=6"];
+    let whole = common::train_into(
+        common::load("breast_cancer_logistic", &overrides),
+        &dir.path().join("whole"),
+    );
+
+    let first = common::train_into(
+        common::load(
+            "breast_cancer_logistic",
+            &["training.batch_size=1000", "training.epochs=3"],
+        ),
+        &dir.path().join("split"),
+    );
+    assert_eq!(first.epochs, 3);
+    let resumed = sgdlab::train::train(sgdlab::train::TrainRequest {
+        config: common::load("breast_cancer_logistic", &overrides),
+        name: "test".into(),
+        run_dir: Some(first.run_dir.path.clone()),
+        resume: true,
+        artifacts: dir.path().to_path_buf(),
+        progress: sgdlab::train::Progress::Quiet,
+    })
+    .unwrap();
+    assert_eq!(resumed.epochs, 6);
+    let whole_rows = sgdlab::train::read_csv(&whole.run_dir.metrics_path()).unwrap();
+    let resumed_rows = sgdlab::train::read_csv(&resumed.run_dir.metrics_path()).unwrap();
+    assert_eq!(resumed_rows.len(), 6);
+    for epoch in 1..=6 {
+        for column in ["train_loss", "valid_loss", "valid_accuracy"] {
+            let (whole, resumed) = (whole_rows[&epoch][column], resumed_rows[&epoch][column]);
+            assert!(
+                (whole - resumed).abs() <= 1e-6 * whole.abs(),
+                "epoch {epoch} {column}: {whole} vs {resumed}"
+            );
+        }
+        if epoch <= 3 {
+            // The first three epochs are the same rows, kept from the interrupted run.
+            assert_eq!(
+                whole_rows[&epoch]["train_loss"],
+                resumed_rows[&epoch]["train_loss"]
+            );
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The binary as a user meets it: bad input of every kind exits non-zero with one line that
+//! names the file, key or argument at fault, never a panic; nothing a user had is overwritten.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sgdlab(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Asserts a failure with exactly one line on stderr containing every `fragment`.
+fn assert_one_line_error(output: &Output, fragments: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected failure, stderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for fragment in fragments {
+        assert!(
+            lines[0].contains(fragment),
+            "`{fragment}` not in: {}",
+            lines[0]
+        );
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    std::fs::write(dir.join(name), text).unwrap();
+    name.to_string()
+}
+
+const GOOD: &str = r#"
+[data]
+source = "breast_cancer"
+[model]
+kind = "logistic"
+[optimizer]
+name = "sgd"
+learning_rate = 0.1
+[training]
+epochs = 1
+"#;
+
+#[test]
+fn bad_configs_name_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "missing.toml",
+            String::new(),
+            vec!["missing.toml", "cannot read"],
+        ),
+        (
+            "syntax.toml",
+            "[data\nsource = 1".into(),
+            vec!["syntax.toml:1:"],
+        ),
+        (
+            "unknown_key.toml",
+            GOOD.replace("epochs = 1", "epochs = 1\nepochz = 2"),
+            vec!["unknown_key.toml", "training.epochz", "unknown field"],
+        ),
+        (
+            "unknown_optimizer_key.toml",
+            GOOD.replace("learning_rate = 0.1", "learning_rate = 0.1\nmomentom = 0.9"),
+            vec!["optimizer", "momentom"],
+        ),
+        (
+            "negative_lr.toml",
+            GOOD.replace("learning_rate = 0.1", "learning_rate = -0.1"),
+            vec!["negative_lr.toml", "optimizer.learning_rate", "positive"],
+        ),
+        (
+            "zero_batch.toml",
+            GOOD.replace("epochs = 1", "epochs = 1\nbatch_size = 0"),
+            vec!["training.batch_size", "≥ 1"],
+        ),
+        (
+            "fractions.toml",
+            GOOD.replace(
+                "source = \"breast_cancer\"",
+                "source = \"breast_cancer\"\nvalidation_fraction = 0.6\ntest_fraction = 0.5",
+            ),
+            vec!["data.test_fraction", "below 1"],
+        ),
+        (
+            "fraction_range.toml",
+            GOOD.replace(
+                "source = \"breast_cancer\"",
+                "source = \"breast_cancer\"\ntest_fraction = 1.5",
+            ),
+            vec!["data.test_fraction", "[0, 1)"],
+        ),
+        (
+            "hidden.toml",
+            GOOD.replace("kind = \"logistic\"", "kind = \"mlp\"\nhidden = [16, 0]"),
+            vec!["model.hidden", "≥ 1"],
+        ),
+        (
+            "device.toml",
+            GOOD.replace("epochs = 1", "epochs = 1\ndevice = \"tpu\""),
+            vec!["training.device", "unknown device"],
+        ),
+        (
+            "wrong_type.toml",
+            GOOD.replace("epochs = 1", "epochs = \"ten\""),
+            vec!["training.epochs", "invalid type"],
+        ),
+        (
+            "source.toml",
+            GOOD.replace("\"breast_cancer\"", "\"iris\""),
+            vec!["data.source", "unknown variant"],
+        ),
+        (
+            "csv_no_path.toml",
+            GOOD.replace("\"breast_cancer\"", "\"csv\""),
+            vec!["data.path"],
+        ),
+        (
+            "optimizer_name.toml",
+            GOOD.replace("name = \"sgd\"", "name = \"adamx\""),
+            vec!["optimizer", "adamx"],
+        ),
+    ];
+    for (name, text, fragments) in cases {
+        if !text.is_empty() {
+            write(d, name, &text);
+        }
+        let output = sgdlab(d, &["config", name]);
+        assert_one_line_error(&output, &fragments);
+        let output = sgdlab(d, &["train", name]);
+        assert_one_line_error(&output, &fragments);
+    }
+    assert!(!d.join("artifacts").exists(), "no run dir for a bad config");
+}
+
+#[test]
+fn set_overrides_use_the_same_keys_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = write(d, "good.toml", GOOD);
+    let output = sgdlab(
+        d,
+        &["config", &config, "--set", "optimizer.learning_rate=0"],
+    );
+    assert_one_line_error(&output, &["optimizer.learning_rate"]);
+    let output = sgdlab(d, &["config", &config, "--set", "optimizer.learning_rate"]);
+    assert_one_line_error(&output, &["--set", "key.path=value"]);
+    let output = sgdlab(d, &["config", &config, "--set", "training.epochs.x=1"]);
+    assert_one_line_error(&output, &["training.epochs", "not a section"]);
+    let output = sgdlab(d, &["config", &config, "--set", "model.depth=3"]);
+    assert_one_line_error(&output, &["model.depth"]);
+
+    let output = sgdlab(
+        d,
+        &[
+            "config",
+            &config,
+            "--set",
+            "training.batch_size=7",
+            "--set",
+            "data.source=digits",
+            "--set",
+            "model.kind=softmax",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let resolved = String::from_utf8(output.stdout).unwrap();
+    assert!(resolved.contains("batch_size = 7"), "{resolved}");
+    assert!(resolved.contains("source = \"digits\""), "{resolved}");
+    // Defaults are filled in.
+    assert!(
+        resolved.contains("validation_fraction = 0.15"),
+        "{resolved}"
+    );
+    assert!(resolved.contains("seed = 42"), "{resolved}");
+}
+
+#[test]
+fn bad_arguments_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_one_line_error(&sgdlab(d, &["fly"]), &["fly"]);
+    assert_one_line_error(&sgdlab(d, &["train"]), &["CONFIG"]);
+    assert_one_line_error(&sgdlab(d, &["train", "x.toml", "--resume"]), &["--run-dir"]);
+    assert_one_line_error(
+        &sgdlab(d, &["eval", "nowhere"]),
+        &["nowhere", "not a run directory"],
+    );
+    let config = write(d, "good.toml", GOOD);
+    assert_one_line_error(
+        &sgdlab(d, &["train", &config, "--device", "cuda"]),
+        &["cuda", "--features cuda"],
+    );
+    assert_one_line_error(
+        &sgdlab(d, &["eval", "nowhere", "--checkpoint", "first"]),
+        &["--checkpoint", "first"],
+    );
+}
+
+#[test]
+fn help_documents_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = sgdlab(dir.path(), &["--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for command in ["train", "eval", "config"] {
+        assert!(help.contains(command), "{help}");
+    }
+    let output = sgdlab(dir.path(), &["train", "--help"]);
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in ["--set", "--run-dir", "--resume", "--device"] {
+        assert!(help.contains(flag), "{help}");
+    }
+    let output = sgdlab(dir.path(), &["eval", "--help"]);
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in ["--checkpoint", "--split", "last|best|EPOCH", "test"] {
+        assert!(help.contains(flag), "{help}");
+    }
+}
+
+#[test]
+fn train_then_eval_through_the_binary_and_never_overwrite_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = write(d, "tiny.toml", GOOD);
+    let output = sgdlab(d, &["train", &config, "--run-dir", "run"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("epoch 1/1"), "{stdout}");
+    for file in [
+        "config.toml",
+        "metrics.csv",
+        "standardizer.json",
+        "checkpoint/model-1.bpk",
+    ] {
+        assert!(d.join("run").join(file).exists(), "{file} missing");
+    }
+
+    // A second train into the same dir is refused and leaves the run as it was.
+    let before = std::fs::read(d.join("run/metrics.csv")).unwrap();
+    let output = sgdlab(d, &["train", &config, "--run-dir", "run"]);
+    assert_one_line_error(&output, &["already exists", "--resume"]);
+    assert_eq!(std::fs::read(d.join("run/metrics.csv")).unwrap(), before);
+
+    // Resuming a finished run asks for more epochs.
+    let output = sgdlab(d, &["train", &config, "--run-dir", "run", "--resume"]);
+    assert_one_line_error(&output, &["already trained 1 of 1", "training.epochs"]);
+    // Resuming with another config is refused, naming the key.
+    let output = sgdlab(
+        d,
+        &[
+            "train",
+            &config,
+            "--run-dir",
+            "run",
+            "--resume",
+            "--set",
+            "optimizer.learning_rate=0.5",
+        ],
+    );
+    assert_one_line_error(&output, &["optimizer.learning_rate"]);
+
+    let output = sgdlab(d, &["eval", "run"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("test split, checkpoint epoch 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("accuracy"), "{stdout}");
+    assert!(stdout.contains("confusion"), "{stdout}");
+    assert!(d.join("run/eval.json").exists());
+
+    assert_one_line_error(
+        &sgdlab(d, &["eval", "run", "--checkpoint", "9"]),
+        &["--checkpoint 9", "no such checkpoint"],
+    );
+
+    // Default run dirs go under artifacts/ and never collide.
+    for _ in 0..2 {
+        let output = sgdlab(d, &["train", &config]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let runs = std::fs::read_dir(d.join("artifacts")).unwrap().count();
+    assert_eq!(runs, 2);
+}
+
+#[test]
+fn csv_data_errors_surface_as_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "data.csv", "a,b,y\n1,2,0\n3,x,1\n");
+    let config = GOOD.replace(
+        "source = \"breast_cancer\"",
+        "source = \"csv\"\npath = \"data.csv\"\nlabel = \"y\"\nvalidation_fraction = 0\ntest_fraction = 0",
+    );
+    let config = write(d, "csv.toml", &config);
+    let output = sgdlab(d, &["train", &config]);
+    assert_one_line_error(&output, &["data.csv:3", "b"]);
+}
