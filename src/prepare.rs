@@ -23,7 +23,12 @@ pub fn prepare(
     let mut splits = load_splits(config, regression, seed)?;
     let standardizer = match (config.standardize, standardizer) {
         (false, _) => None,
-        (true, Some(stored)) => Some(stored.clone()),
+        (true, Some(stored)) => {
+            stored
+                .validate(splits.train.dim)
+                .map_err(|e| crate::Error::new(format!("the run's standardizer.json: {e}")))?;
+            Some(stored.clone())
+        }
         (true, None) => Some(Standardizer::fit(&splits.train)),
     };
     if let Some(transform) = &standardizer {
