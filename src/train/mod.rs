@@ -19,7 +19,7 @@ use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 
-use crate::batch::IndexBatcher;
+use crate::batch::{EpochShuffledIndices, IndexBatcher};
 use crate::config::{Config, first_difference};
 use crate::data::Dataset;
 use crate::model::{Model, Problem};
@@ -100,15 +100,18 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
 
     let train_loader = DataLoaderBuilder::new(IndexBatcher::new(Arc::new(splits.train.clone())))
         .batch_size(config.training.batch_size)
-        .shuffle(seed)
-        .build(index_dataset(&splits.train));
+        .build(EpochShuffledIndices::new(
+            splits.train.len(),
+            seed,
+            resume_from.unwrap_or(0),
+        ));
     let valid = splits
         .valid
         .clone()
         .unwrap_or_else(|| empty_like(&splits.train));
     let valid_loader = DataLoaderBuilder::new(IndexBatcher::new(Arc::new(valid.clone())))
         .batch_size(VALIDATION_BATCH_SIZE)
-        .build(index_dataset(&valid));
+        .build(InMemDataset::new((0..valid.len()).collect()));
 
     let dashboard = request.progress == Progress::Auto && std::io::stdout().is_terminal();
     let print_lines =
@@ -207,10 +210,6 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
         );
     }
     Ok((run, config, Some(last)))
-}
-
-fn index_dataset(data: &Dataset) -> InMemDataset<usize> {
-    InMemDataset::new((0..data.len()).collect())
 }
 
 fn empty_like(data: &Dataset) -> Dataset {
