@@ -181,3 +181,70 @@ fn resume_continues_a_shuffled_mini_batch_run_on_the_same_trajectory() {
         }
     }
 }
+
+#[test]
+fn mnist_config_trains_from_an_idx_folder() {
+    // A small MNIST-shaped folder: 28×28 images whose class is written into their pixels, so a
+    // few epochs must learn it; train files gzipped, test files raw, as users have them.
+    use sgdlab::data::idx::write_idx;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("mnist");
+    std::fs::create_dir(&folder).unwrap();
+    let mut rng = sgdlab::rng::Rng::new(3);
+    let mut make = |count: usize| {
+        let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
+        let mut images = vec![0u8; count * 784];
+        for (image, &label) in images.chunks_mut(784).zip(&labels) {
+            for (pixel, value) in image.iter_mut().enumerate() {
+                let stripe = pixel % 28 / 3 == usize::from(label);
+                *value = if stripe { 200 } else { rng.below(40) as u8 };
+            }
+        }
+        (images, labels)
+    };
+    let (images, labels) = make(300);
+    write_idx(
+        &folder.join("train-images-idx3-ubyte.gz"),
+        &[300, 28, 28],
+        &images,
+        true,
+    )
+    .unwrap();
+    write_idx(
+        &folder.join("train-labels-idx1-ubyte.gz"),
+        &[300],
+        &labels,
+        true,
+    )
+    .unwrap();
+    let (images, labels) = make(100);
+    write_idx(
+        &folder.join("t10k-images-idx3-ubyte"),
+        &[100, 28, 28],
+        &images,
+        false,
+    )
+    .unwrap();
+    write_idx(
+        &folder.join("t10k-labels-idx1-ubyte"),
+        &[100],
+        &labels,
+        false,
+    )
+    .unwrap();
+
+    let path = format!("data.path={}", folder.display());
+    let config = common::load(
+        "mnist_mlp",
+        &[&path, "training.epochs=5", "training.batch_size=32"],
+    );
+    let result = common::train_into(config, &dir.path().join("run"));
+    let report = evaluate_run(&result.run_dir, CheckpointChoice::Last, None, None).unwrap();
+    assert_eq!(report.split, SplitChoice::Test);
+    assert_eq!(
+        report.metrics.examples, 100,
+        "the t10k files are the test split"
+    );
+    let accuracy = report.metrics.accuracy.unwrap();
+    assert!(accuracy >= 0.9, "test accuracy {accuracy}");
+}
