@@ -6,6 +6,7 @@
 //!   config.toml          the resolved config (every default filled in)
 //!   standardizer.json    the feature transform fitted on the training split (if any)
 //!   metrics.csv          one row per epoch: train/valid loss and accuracy, α, elapsed time
+//!   steps.csv            one row per optimizer step: batch loss and the α in force
 //!   checkpoint/          model-E.bpk, optim-E.bpk, scheduler-E.bpk for every epoch E
 //!   train/ valid/        burn-train's per-batch metric logs
 //!   eval.json            the last `sgdlab eval` result
@@ -36,6 +37,9 @@ impl RunDir {
     }
     pub fn metrics_path(&self) -> PathBuf {
         self.path.join("metrics.csv")
+    }
+    pub fn steps_path(&self) -> PathBuf {
+        self.path.join("steps.csv")
     }
     pub fn checkpoint_dir(&self) -> PathBuf {
         self.path.join("checkpoint")

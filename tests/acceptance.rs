@@ -161,6 +161,30 @@ fn resume_continues_a_shuffled_mini_batch_run_on_the_same_trajectory() {
     })
     .unwrap();
     assert_eq!(resumed.epochs, 6);
+    // steps.csv: 399 training examples in batches of 16 → 25 steps an epoch, numbered on
+    // across the resume, each with its batch loss and learning rate.
+    let steps = |run: &RunDir| -> Vec<Vec<String>> {
+        std::fs::read_to_string(run.steps_path())
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (whole_steps, resumed_steps) = (steps(&whole.run_dir), steps(&resumed.run_dir));
+    assert_eq!(whole_steps.len(), 150);
+    assert_eq!(resumed_steps.len(), 150);
+    for (index, (a, b)) in whole_steps.iter().zip(&resumed_steps).enumerate() {
+        assert_eq!(a[0], (index + 1).to_string());
+        assert_eq!(a[..2], b[..2], "step and epoch");
+        assert_eq!(a[3], "0.05", "learning rate");
+        let (loss_a, loss_b): (f64, f64) = (a[2].parse().unwrap(), b[2].parse().unwrap());
+        assert!(
+            (loss_a - loss_b).abs() <= 1e-6 * loss_a,
+            "step {}: {loss_a} vs {loss_b}",
+            index + 1
+        );
+    }
     let whole_rows = sgdlab::train::read_csv(&whole.run_dir.metrics_path()).unwrap();
     let resumed_rows = sgdlab::train::read_csv(&resumed.run_dir.metrics_path()).unwrap();
     assert_eq!(resumed_rows.len(), 6);

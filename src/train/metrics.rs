@@ -1,5 +1,6 @@
-//! Per-epoch metrics: a `metrics.csv` in the run dir (one row per epoch, train and validation
-//! side by side) and, when stdout is not a terminal, one plain progress line per epoch.
+//! Metrics on disk: `metrics.csv` (one row per epoch, train and validation side by side),
+//! `steps.csv` (one row per optimizer step: the batch loss and the learning rate in force)
+//! and, when stdout is not a terminal, one plain progress line per epoch.
 //!
 //! Plugged into burn-train as a [`MetricLogger`]: the learner reports every batch's running
 //! epoch mean and an end-of-epoch summary per split; the row is written at each summary, so a
@@ -76,9 +77,17 @@ fn write_csv(path: &Path, rows: &BTreeMap<usize, EpochRow>) -> std::io::Result<(
     std::fs::rename(partial, path)
 }
 
-/// burn-train metric logger writing `metrics.csv`.
+/// Header of `steps.csv`.
+pub const STEP_COLUMNS: [&str; 4] = ["step", "epoch", "loss", "learning_rate"];
+
+/// burn-train metric logger writing `metrics.csv` and `steps.csv`.
 pub struct EpochLog {
     path: PathBuf,
+    steps_path: PathBuf,
+    /// Optimizer steps taken so far, over the whole run (resumes included).
+    step: usize,
+    /// `steps.csv` rows not yet on disk; flushed at every epoch summary.
+    pending_steps: String,
     rows: BTreeMap<usize, EpochRow>,
     names: HashMap<MetricId, String>,
     running: HashMap<String, f64>,
@@ -94,6 +103,7 @@ impl EpochLog {
     /// (and any later, unfinished ones dropped).
     pub fn new(
         path: PathBuf,
+        steps_path: PathBuf,
         resume_from: Option<usize>,
         has_valid: bool,
         print: bool,
@@ -106,6 +116,7 @@ impl EpochLog {
             rows = read_csv(&path)?;
             rows.retain(|&epoch, _| epoch <= last);
         }
+        let step = start_steps_file(&steps_path, resume_from)?;
         let elapsed_before = rows
             .values()
             .last()
@@ -113,6 +124,9 @@ impl EpochLog {
             .unwrap_or(0.0);
         Ok(Self {
             path,
+            steps_path,
+            step,
+            pending_steps: String::new(),
             rows,
             names: HashMap::new(),
             running: HashMap::new(),
@@ -128,7 +142,6 @@ impl EpochLog {
         let metric = match metric {
             "Loss" => "loss",
             "Accuracy" => "accuracy",
-            "Learning Rate" => return Some("learning_rate".to_string()),
             _ => return None,
         };
         match split {
@@ -154,12 +167,74 @@ impl EpochLog {
     }
 }
 
+/// Starts `steps.csv`: a fresh header, or on resume the rows of the epochs kept. Returns the
+/// number of steps already taken.
+fn start_steps_file(path: &Path, resume_from: Option<usize>) -> Result<usize> {
+    let mut text = STEP_COLUMNS.join(",");
+    text.push('\n');
+    let mut steps = 0;
+    if let Some(last) = resume_from
+        && path.exists()
+    {
+        let old = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        for line in old.lines().skip(1) {
+            let epoch: Option<usize> = line.split(',').nth(1).and_then(|e| e.parse().ok());
+            if epoch.is_some_and(|epoch| epoch <= last) {
+                text.push_str(line);
+                text.push('\n');
+                steps += 1;
+            }
+        }
+    }
+    std::fs::write(path, text).map_err(|e| Error::io("write", path, e))?;
+    Ok(steps)
+}
+
+impl EpochLog {
+    fn flush_steps(&mut self) {
+        if self.pending_steps.is_empty() {
+            return;
+        }
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.steps_path)
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(self.pending_steps.as_bytes())
+            });
+        if let Err(e) = appended {
+            eprintln!("warning: cannot write {}: {e}", self.steps_path.display());
+        }
+        self.pending_steps.clear();
+    }
+}
+
 impl MetricLogger for EpochLog {
-    fn log(&mut self, update: MetricsUpdate, _epoch: usize, split: &Split) {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        // burn-train sends one update per batch, then one of epoch-final values: only the
+        // former is an optimizer step.
+        let epoch_final = update
+            .entries_numeric
+            .iter()
+            .any(|n| matches!(n.numeric_entry, Some(NumericEntry::Final(_))));
+        let step = matches!(split, Split::Train) && !epoch_final;
+        let (mut batch_loss, mut learning_rate) = (None, None);
         for numeric in update.entries_numeric {
             let Some(name) = self.names.get(&numeric.entry.metric_id) else {
                 continue;
             };
+            let batch_value = numeric.numeric_entry.as_ref().map(NumericEntry::current);
+            match name.as_str() {
+                "Loss" => batch_loss = batch_value,
+                // The epoch's learning rate is the one in force at its last step.
+                "Learning Rate" => {
+                    if step {
+                        learning_rate = batch_value;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             let Some(column) = Self::column(split, name) else {
                 continue;
             };
@@ -178,6 +253,19 @@ impl MetricLogger for EpochLog {
                 value
             };
             self.running.insert(column, value);
+        }
+        if step {
+            self.step += 1;
+            let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+            self.pending_steps.push_str(&format!(
+                "{},{epoch},{},{}\n",
+                self.step,
+                cell(batch_loss),
+                cell(learning_rate)
+            ));
+            if let Some(rate) = learning_rate {
+                self.running.insert("learning_rate".into(), rate);
+            }
         }
     }
 
@@ -203,6 +291,7 @@ impl MetricLogger for EpochLog {
             Split::Valid => "valid_",
             _ => return,
         };
+        self.flush_steps();
         let row = self.rows.entry(epoch).or_default();
         row.insert("epoch".into(), epoch as f64);
         for (column, value) in self.running.drain() {

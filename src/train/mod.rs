@@ -5,7 +5,7 @@ mod metrics;
 mod renderer;
 mod step;
 
-pub use metrics::{COLUMNS, EpochRow, read_csv};
+pub use metrics::{COLUMNS, EpochRow, STEP_COLUMNS, read_csv};
 pub use step::StepOutput;
 
 use std::io::IsTerminal;
@@ -118,6 +118,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         request.progress == Progress::Lines || (request.progress == Progress::Auto && !dashboard);
     let epoch_log = metrics::EpochLog::new(
         run.metrics_path(),
+        run.steps_path(),
         resume_from,
         splits.valid.is_some(),
         print_lines,
