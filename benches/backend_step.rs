@@ -87,7 +87,7 @@ fn time_step(shape: &Shape, device: &Device) -> f64 {
     let mut model = Model::new(&config, problem, 1, &device).unwrap();
     let mut rng = Rng::new(2);
     let batch = batch(shape, &mut rng, &device);
-    let mut optimizer = ModuleOptimizer::from(GradientDescent);
+    let mut optimizer = ModuleOptimizer::from(GradientDescent::default());
     let mut step = |model: Model| -> Model {
         let outputs = model.forward(batch.features.clone());
         let loss = model.loss(outputs, &batch.targets);

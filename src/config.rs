@@ -148,6 +148,18 @@ pub enum OptimizerConfig {
     /// Gradient descent θ ← θ − α ∇ℓ(B): full-batch when `batch_size` ≥ n, else SGD.
     #[serde(alias = "gd")]
     Sgd(SgdConfig),
+    /// Heavy-ball momentum, lecture form `v ← λ v − α g ; θ ← θ + v` or PyTorch form.
+    Momentum(MomentumConfig),
+    /// Nesterov momentum: the gradient at the look-ahead point.
+    Nesterov(NesterovConfig),
+    /// AdaGrad: `G ← G + g² ; θ ← θ − α g / (√G + ε)`.
+    Adagrad(AdagradConfig),
+    /// RMSProp: `s ← β s + (1 − β) g² ; θ ← θ − α g / (√s + ε)`.
+    Rmsprop(RmspropConfig),
+    /// Adam: bias-corrected first and second moments, optional AMSGrad.
+    Adam(AdamConfig),
+    /// AdamW: Adam with decoupled weight decay.
+    Adamw(AdamwConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,24 +167,539 @@ pub enum OptimizerConfig {
 pub struct SgdConfig {
     /// α, the learning rate (α^(0) when a schedule changes it).
     pub learning_rate: f64,
+    /// λ₂, the L2 (Tikhonov) penalty: g ← g + λ₂ θ.
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+/// Which convention momentum follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MomentumForm {
+    /// `v ← λ v − α g ; θ ← θ + v`: α inside the velocity (the lecture's).
+    #[default]
+    Lecture,
+    /// `b ← μ b + (1 − d) g ; θ ← θ − α b`: α scales the buffer (torch.optim.SGD).
+    Pytorch,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MomentumConfig {
+    pub learning_rate: f64,
+    /// λ (lecture) or μ (PyTorch), in [0, 1).
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    #[serde(default)]
+    pub form: MomentumForm,
+    /// d, PyTorch form only, in [0, 1).
+    #[serde(default)]
+    pub dampening: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NesterovConfig {
+    pub learning_rate: f64,
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    #[serde(default)]
+    pub form: MomentumForm,
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdagradConfig {
+    pub learning_rate: f64,
+    #[serde(default = "default_adagrad_epsilon")]
+    pub epsilon: f64,
+    /// G^(0), the accumulator's starting value.
+    #[serde(default)]
+    pub initial_accumulator: f64,
+    /// α_t = α / (1 + (t − 1) lr_decay).
+    #[serde(default)]
+    pub lr_decay: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RmspropConfig {
+    pub learning_rate: f64,
+    /// β, the decay of the squared-gradient average (PyTorch's `alpha`), in [0, 1).
+    #[serde(default = "default_rmsprop_beta")]
+    pub beta: f64,
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub centered: bool,
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamConfig {
+    pub learning_rate: f64,
+    #[serde(default = "default_beta_1")]
+    pub beta_1: f64,
+    #[serde(default = "default_beta_2")]
+    pub beta_2: f64,
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    #[serde(default)]
+    pub amsgrad: bool,
+    /// Coupled L2 penalty, added to the gradient.
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamwConfig {
+    pub learning_rate: f64,
+    #[serde(default = "default_beta_1")]
+    pub beta_1: f64,
+    #[serde(default = "default_beta_2")]
+    pub beta_2: f64,
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    #[serde(default)]
+    pub amsgrad: bool,
+    /// Decoupled decay: θ ← θ (1 − α λ) each step.
+    #[serde(default = "default_adamw_weight_decay")]
+    pub weight_decay: f64,
+}
+
+fn default_momentum() -> f64 {
+    0.9
+}
+fn default_adagrad_epsilon() -> f64 {
+    1e-10
+}
+fn default_rmsprop_beta() -> f64 {
+    0.99
+}
+fn default_epsilon() -> f64 {
+    1e-8
+}
+fn default_beta_1() -> f64 {
+    0.9
+}
+fn default_beta_2() -> f64 {
+    0.999
+}
+fn default_adamw_weight_decay() -> f64 {
+    0.01
 }
 
 impl OptimizerConfig {
     /// α^(0): the learning rate the schedule starts from.
     pub fn learning_rate(&self) -> f64 {
         match self {
-            OptimizerConfig::Sgd(sgd) => sgd.learning_rate,
+            OptimizerConfig::Sgd(c) => c.learning_rate,
+            OptimizerConfig::Momentum(c) => c.learning_rate,
+            OptimizerConfig::Nesterov(c) => c.learning_rate,
+            OptimizerConfig::Adagrad(c) => c.learning_rate,
+            OptimizerConfig::Rmsprop(c) => c.learning_rate,
+            OptimizerConfig::Adam(c) => c.learning_rate,
+            OptimizerConfig::Adamw(c) => c.learning_rate,
+        }
+    }
+
+    /// Checks every hyper-parameter; on failure the key path and what is allowed.
+    pub fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
+        let learning_rate = self.learning_rate();
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            return Err((
+                "optimizer.learning_rate",
+                format!("must be a positive finite number, got {learning_rate}"),
+            ));
+        }
+        let unit = |key: &'static str, value: f64| {
+            if (0.0..1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err((key, format!("must be in [0, 1), got {value}")))
+            }
+        };
+        let positive = |key: &'static str, value: f64| {
+            if value.is_finite() && value > 0.0 {
+                Ok(())
+            } else {
+                Err((
+                    key,
+                    format!("must be a positive finite number, got {value}"),
+                ))
+            }
+        };
+        let non_negative = |key: &'static str, value: f64| {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err((key, format!("must be a finite number ≥ 0, got {value}")))
+            }
+        };
+        match self {
+            OptimizerConfig::Sgd(c) => non_negative("optimizer.weight_decay", c.weight_decay),
+            OptimizerConfig::Momentum(c) => {
+                unit("optimizer.momentum", c.momentum)?;
+                unit("optimizer.dampening", c.dampening)?;
+                if c.form == MomentumForm::Lecture && c.dampening != 0.0 {
+                    return Err((
+                        "optimizer.dampening",
+                        "applies to form = \"pytorch\" only".into(),
+                    ));
+                }
+                non_negative("optimizer.weight_decay", c.weight_decay)
+            }
+            OptimizerConfig::Nesterov(c) => {
+                unit("optimizer.momentum", c.momentum)?;
+                non_negative("optimizer.weight_decay", c.weight_decay)
+            }
+            OptimizerConfig::Adagrad(c) => {
+                positive("optimizer.epsilon", c.epsilon)?;
+                non_negative("optimizer.initial_accumulator", c.initial_accumulator)?;
+                non_negative("optimizer.lr_decay", c.lr_decay)?;
+                non_negative("optimizer.weight_decay", c.weight_decay)
+            }
+            OptimizerConfig::Rmsprop(c) => {
+                unit("optimizer.beta", c.beta)?;
+                positive("optimizer.epsilon", c.epsilon)?;
+                unit("optimizer.momentum", c.momentum)?;
+                non_negative("optimizer.weight_decay", c.weight_decay)
+            }
+            OptimizerConfig::Adam(AdamConfig {
+                beta_1,
+                beta_2,
+                epsilon,
+                weight_decay,
+                ..
+            })
+            | OptimizerConfig::Adamw(AdamwConfig {
+                beta_1,
+                beta_2,
+                epsilon,
+                weight_decay,
+                ..
+            }) => {
+                unit("optimizer.beta_1", *beta_1)?;
+                unit("optimizer.beta_2", *beta_2)?;
+                positive("optimizer.epsilon", *epsilon)?;
+                non_negative("optimizer.weight_decay", *weight_decay)
+            }
         }
     }
 }
 
-/// The learning-rate schedule, selected by `name`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// The learning-rate schedule, selected by `name`; each variant is one file in
+/// `src/optim/schedule/`, whose doc comment holds the formula. α^(0) is
+/// `optimizer.learning_rate`. Every variant also takes the keys of [`ScheduleTiming`]: `unit`,
+/// `warmup` and `warmup_start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum ScheduleConfig {
     /// α^(t) = α^(0).
+    Constant(ConstantScheduleConfig),
+    /// The lecture's α^(t) = (1 − t/ρ) α^(0) + (t/ρ) α^(ρ) for t ≤ ρ, then α^(ρ).
+    Linear(LinearScheduleConfig),
+    /// The lecture's α^(t+1) = α^(t) / (1 + ρ t), as written (recursive).
+    InverseTimeRecursive(InverseTimeRecursiveScheduleConfig),
+    /// The common closed form α^(t) = α^(0) / (1 + ρ t).
+    InverseTime(InverseTimeScheduleConfig),
+    /// The lecture's α^(t) = α^(0) e^(−ρ t).
+    Exponential(ExponentialScheduleConfig),
+    /// α^(t) = α^(0) γ^⌊t/k⌋.
+    Step(StepScheduleConfig),
+    /// Cosine annealing from α^(0) to a floor over a period, optionally with warm restarts.
+    Cosine(CosineScheduleConfig),
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig::Constant(ConstantScheduleConfig::default())
+    }
+}
+
+/// What the learner's step counter means to a schedule: its t counts optimizer steps, or
+/// epochs (t = ⌊steps taken / steps per epoch⌋).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleUnit {
     #[default]
-    Constant,
+    Step,
+    Epoch,
+}
+
+impl ScheduleUnit {
+    /// The unit's name in messages, plural.
+    pub fn plural(self) -> &'static str {
+        match self {
+            ScheduleUnit::Step => "steps",
+            ScheduleUnit::Epoch => "epochs",
+        }
+    }
+
+    /// `count` units in words: "1 epoch", "25 steps".
+    pub fn count(self, count: u64) -> String {
+        let plural = self.plural();
+        let name = if count == 1 {
+            &plural[..plural.len() - 1]
+        } else {
+            plural
+        };
+        format!("{count} {name}")
+    }
+}
+
+/// The keys every schedule takes besides its own: in what unit t counts, and an optional
+/// linear warmup of `warmup` units from `warmup_start` to α^(0) before the schedule starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduleTiming {
+    pub unit: ScheduleUnit,
+    /// k, the warmup's length in units; 0 = no warmup.
+    pub warmup: u64,
+    /// α_start, the rate at t = 0 of the warmup.
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstantScheduleConfig {
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinearScheduleConfig {
+    /// ρ, the number of units the decay lasts (> 0, need not be whole).
+    pub rho: f64,
+    /// α^(ρ), the rate reached at t = ρ and kept afterwards (≥ 0).
+    pub final_learning_rate: f64,
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InverseTimeRecursiveScheduleConfig {
+    /// ρ > 0.
+    pub rho: f64,
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InverseTimeScheduleConfig {
+    /// ρ > 0.
+    pub rho: f64,
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExponentialScheduleConfig {
+    /// ρ > 0, the decay rate per unit.
+    pub rho: f64,
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepScheduleConfig {
+    /// γ in (0, 1], the factor applied at each drop.
+    pub gamma: f64,
+    /// k ≥ 1, the units between drops.
+    pub every: u64,
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosineScheduleConfig {
+    /// T ≥ 1, the (first) cycle's length in units.
+    pub period: u64,
+    /// α_min, the floor, in [0, α^(0)].
+    #[serde(default)]
+    pub min_learning_rate: f64,
+    /// Restart at α^(0) after each cycle (SGDR); otherwise stay at the floor after T units.
+    #[serde(default)]
+    pub restarts: bool,
+    /// T_mult ≥ 1: each cycle is this many times longer than the one before (restarts only).
+    #[serde(default = "default_period_multiplier")]
+    pub period_multiplier: u64,
+    #[serde(default)]
+    pub unit: ScheduleUnit,
+    #[serde(default)]
+    pub warmup: u64,
+    #[serde(default)]
+    pub warmup_start: f64,
+}
+
+fn default_period_multiplier() -> u64 {
+    1
+}
+
+impl ScheduleConfig {
+    /// The `name` the config selects it by.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScheduleConfig::Constant(_) => "constant",
+            ScheduleConfig::Linear(_) => "linear",
+            ScheduleConfig::InverseTimeRecursive(_) => "inverse_time_recursive",
+            ScheduleConfig::InverseTime(_) => "inverse_time",
+            ScheduleConfig::Exponential(_) => "exponential",
+            ScheduleConfig::Step(_) => "step",
+            ScheduleConfig::Cosine(_) => "cosine",
+        }
+    }
+
+    /// The unit and warmup keys, common to every schedule.
+    pub fn timing(&self) -> ScheduleTiming {
+        macro_rules! timing {
+            ($c:expr) => {
+                ScheduleTiming {
+                    unit: $c.unit,
+                    warmup: $c.warmup,
+                    warmup_start: $c.warmup_start,
+                }
+            };
+        }
+        match self {
+            ScheduleConfig::Constant(c) => timing!(c),
+            ScheduleConfig::Linear(c) => timing!(c),
+            ScheduleConfig::InverseTimeRecursive(c) => timing!(c),
+            ScheduleConfig::InverseTime(c) => timing!(c),
+            ScheduleConfig::Exponential(c) => timing!(c),
+            ScheduleConfig::Step(c) => timing!(c),
+            ScheduleConfig::Cosine(c) => timing!(c),
+        }
+    }
+
+    /// Checks every parameter against α^(0) = `initial`; on failure the key path and what is
+    /// allowed.
+    pub fn validate(&self, initial: f64) -> std::result::Result<(), (&'static str, String)> {
+        let positive = |key: &'static str, value: f64| {
+            if value.is_finite() && value > 0.0 {
+                Ok(())
+            } else {
+                Err((
+                    key,
+                    format!("must be a positive finite number, got {value}"),
+                ))
+            }
+        };
+        let non_negative = |key: &'static str, value: f64| {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err((key, format!("must be a finite number ≥ 0, got {value}")))
+            }
+        };
+        let at_least_one = |key: &'static str, value: u64| {
+            if value >= 1 {
+                Ok(())
+            } else {
+                Err((key, format!("must be ≥ 1, got {value}")))
+            }
+        };
+        match self {
+            ScheduleConfig::Constant(_) => {}
+            ScheduleConfig::Linear(c) => {
+                positive("schedule.rho", c.rho)?;
+                non_negative("schedule.final_learning_rate", c.final_learning_rate)?;
+            }
+            ScheduleConfig::InverseTimeRecursive(InverseTimeRecursiveScheduleConfig {
+                rho,
+                ..
+            })
+            | ScheduleConfig::InverseTime(InverseTimeScheduleConfig { rho, .. })
+            | ScheduleConfig::Exponential(ExponentialScheduleConfig { rho, .. }) => {
+                positive("schedule.rho", *rho)?;
+            }
+            ScheduleConfig::Step(c) => {
+                if !(c.gamma > 0.0 && c.gamma <= 1.0) {
+                    return Err((
+                        "schedule.gamma",
+                        format!("must be in (0, 1], got {}", c.gamma),
+                    ));
+                }
+                at_least_one("schedule.every", c.every)?;
+            }
+            ScheduleConfig::Cosine(c) => {
+                at_least_one("schedule.period", c.period)?;
+                if !(c.min_learning_rate >= 0.0 && c.min_learning_rate <= initial) {
+                    return Err((
+                        "schedule.min_learning_rate",
+                        format!(
+                            "must be in [0, optimizer.learning_rate = {initial}], got {}",
+                            c.min_learning_rate
+                        ),
+                    ));
+                }
+                at_least_one("schedule.period_multiplier", c.period_multiplier)?;
+                if !c.restarts && c.period_multiplier != 1 {
+                    return Err((
+                        "schedule.period_multiplier",
+                        "applies with restarts = true only".into(),
+                    ));
+                }
+            }
+        }
+        let timing = self.timing();
+        if !(timing.warmup_start >= 0.0 && timing.warmup_start <= initial) {
+            return Err((
+                "schedule.warmup_start",
+                format!(
+                    "must be in [0, optimizer.learning_rate = {initial}], got {}",
+                    timing.warmup_start
+                ),
+            ));
+        }
+        if timing.warmup == 0 && timing.warmup_start != 0.0 {
+            return Err((
+                "schedule.warmup_start",
+                "applies with a warmup only (set schedule.warmup = k ≥ 1 units)".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +716,17 @@ pub struct TrainingConfig {
     /// `cpu`, `flex`, `ndarray`, `wgpu`, `cuda`, optionally with an index (`cuda:1`).
     #[serde(default = "default_device")]
     pub device: String,
+    /// Rescale the whole gradient (all parameters together) to this L2 norm when it is longer,
+    /// before any optimizer's update rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_grad_norm: Option<f64>,
+    /// Clamp every gradient component to [−c, c], before any optimizer's update rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_grad_value: Option<f64>,
+    /// Write every parameter after every step to `parameters.csv` (models ≤ 10,000
+    /// parameters).
+    #[serde(default)]
+    pub trace_parameters: bool,
 }
 
 impl Default for TrainingConfig {
@@ -198,6 +736,9 @@ impl Default for TrainingConfig {
             batch_size: default_batch_size(),
             seed: default_seed(),
             device: default_device(),
+            clip_grad_norm: None,
+            clip_grad_value: None,
+            trace_parameters: false,
         }
     }
 }
@@ -362,13 +903,8 @@ impl Config {
             ));
         }
 
-        let learning_rate = self.optimizer.learning_rate();
-        if !(learning_rate.is_finite() && learning_rate > 0.0) {
-            return Err((
-                "optimizer.learning_rate",
-                format!("must be a positive finite number, got {learning_rate}"),
-            ));
-        }
+        self.optimizer.validate()?;
+        self.schedule.validate(self.optimizer.learning_rate())?;
 
         let training = &self.training;
         if training.epochs == 0 {
@@ -380,7 +916,51 @@ impl Config {
         if let Err(e) = crate::device::DeviceSpec::parse(&training.device) {
             return Err(("training.device", e.to_string()));
         }
+        for (key, value) in [
+            ("training.clip_grad_norm", training.clip_grad_norm),
+            ("training.clip_grad_value", training.clip_grad_value),
+        ] {
+            if let Some(value) = value
+                && !(value.is_finite() && value > 0.0)
+            {
+                return Err((
+                    key,
+                    format!("must be a positive finite number, got {value}"),
+                ));
+            }
+        }
+        if training.clip_grad_norm.is_some() && training.clip_grad_value.is_some() {
+            return Err((
+                "training.clip_grad_value",
+                "choose one of clip_grad_norm and clip_grad_value".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// What the config allows but probably does not mean, one line each (the CLI prints them
+    /// as `warning: ...`). How many steps an epoch has is known once the data is loaded:
+    /// without `steps_per_epoch`, only what the config alone decides is checked.
+    pub fn warnings(&self, steps_per_epoch: Option<usize>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let timing = self.schedule.timing();
+        let epochs = self.training.epochs as u64;
+        let training_units = match timing.unit {
+            ScheduleUnit::Epoch => Some(epochs),
+            ScheduleUnit::Step => steps_per_epoch.map(|steps| epochs * steps as u64),
+        };
+        if let Some(units) = training_units
+            && timing.warmup > 0
+            && timing.warmup >= units
+        {
+            warnings.push(format!(
+                "schedule.warmup: the warmup ({}) does not end before training does ({}), so α never reaches optimizer.learning_rate = {}",
+                timing.unit.count(timing.warmup),
+                timing.unit.count(units),
+                self.optimizer.learning_rate(),
+            ));
+        }
+        warnings
     }
 
     /// Whether the data source is known to be a classification set before loading it.

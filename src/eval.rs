@@ -15,6 +15,7 @@ use crate::data::Dataset;
 use crate::model::{Model, Problem, class_scores, predicted_classes};
 use crate::prepare::prepare;
 use crate::run_dir::RunDir;
+use crate::train::Trainee;
 use crate::{Error, Result, bail, device};
 
 /// Examples per forward pass.
@@ -203,14 +204,22 @@ pub fn load_model(
     let path = run.model_checkpoint(epoch);
     let record = ModuleRecord::load(&path)
         .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", path.display())))?;
-    // The skeleton's values are overwritten by the record; the seed is irrelevant.
-    let skeleton = Model::new(config, problem, 0, device)?;
-    skeleton.try_load_record(record).map_err(|e| {
-        Error::new(format!(
-            "{}: checkpoint does not fit the run's model: {e}",
-            path.display()
-        ))
-    })
+    // The skeleton's values are overwritten by the record; the seed is irrelevant. The
+    // learner checkpoints the `Trainee` (model + clipping setting), so load through it.
+    let skeleton = Trainee {
+        model: Model::new(config, problem, 0, device)?,
+        clipping: None,
+        trace: None,
+    };
+    skeleton
+        .try_load_record(record)
+        .map(|trainee| trainee.model)
+        .map_err(|e| {
+            Error::new(format!(
+                "{}: checkpoint does not fit the run's model: {e}",
+                path.display()
+            ))
+        })
 }
 
 fn choose_checkpoint(run: &RunDir, choice: CheckpointChoice) -> Result<usize> {

@@ -14,6 +14,7 @@ pub mod optim;
 pub mod prepare;
 pub mod rng;
 pub mod run_dir;
+pub mod schedule_table;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -8,12 +8,14 @@ use clap::{Parser, Subcommand};
 use sgdlab::config::Config;
 use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
 use sgdlab::run_dir::RunDir;
+use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
 use sgdlab::train::{Progress, TrainRequest, train};
 
 /// Stochastic gradient descent, from the lecture to measured software.
 ///
-/// Train a model from a TOML config, reload its checkpoints to evaluate, and check a config
-/// before running it. See configs/ for examples and the README for every key.
+/// Train a model from a TOML config, reload its checkpoints to evaluate, check a config and
+/// preview its learning-rate schedule before running it. See configs/ for examples and the
+/// README for every key.
 #[derive(Parser)]
 #[command(name = "sgdlab", version, about, long_about)]
 struct Cli {
@@ -67,6 +69,29 @@ enum Command {
         /// Override a config value, as for `train` (repeatable).
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         overrides: Vec<String>,
+    },
+    /// Show the learning rate CONFIG's schedule gives each optimizer step, without training.
+    ///
+    /// Prints the table (step, epoch, the schedule's t, α) and writes every step to a CSV,
+    /// step, epoch and α written as a run's steps.csv writes them. Loads the data only to
+    /// count the steps per epoch.
+    Schedule {
+        /// The config file (TOML).
+        config: PathBuf,
+        /// Override a config value, as for `train` (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        overrides: Vec<String>,
+        /// How many optimizer steps [default: all of training, training.epochs × steps per
+        /// epoch].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        steps: Option<u64>,
+        /// The CSV to write [default: <config name>-schedule.csv in the current directory].
+        /// An existing file is refused, unless --force.
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        /// Overwrite the --out file if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -169,9 +194,36 @@ fn run(command: Command) -> sgdlab::Result<()> {
         }
         Command::Config { config, overrides } => {
             let config = Config::load(&config, &overrides)?;
+            print_warnings(&config.warnings(None));
             print!("{}", config.to_toml());
             Ok(())
         }
+        Command::Schedule {
+            config: config_path,
+            overrides,
+            steps,
+            out,
+            force,
+        } => {
+            let config = Config::load(&config_path, &overrides)?;
+            let steps = steps.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+            let table = schedule_table(&config, steps)?;
+            print_warnings(&config.warnings(Some(table.steps_per_epoch)));
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!("{}-schedule.csv", config_name(&config_path)))
+            });
+            table.write_csv(&out, force)?;
+            print!("{}", table.render(SHOWN_ROWS));
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+/// `warning: ...` on stderr, one line each.
+fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
     }
 }
 

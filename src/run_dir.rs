@@ -7,6 +7,7 @@
 //!   standardizer.json    the feature transform fitted on the training split (if any)
 //!   metrics.csv          one row per epoch: train/valid loss and accuracy, α, elapsed time
 //!   steps.csv            one row per optimizer step: batch loss and the α in force
+//!   parameters.csv       with trace_parameters: every parameter after every step
 //!   checkpoint/          model-E.bpk, optim-E.bpk, scheduler-E.bpk for every epoch E
 //!   train/ valid/        burn-train's per-batch metric logs
 //!   eval.json            the last `sgdlab eval` result
@@ -40,6 +41,9 @@ impl RunDir {
     }
     pub fn steps_path(&self) -> PathBuf {
         self.path.join("steps.csv")
+    }
+    pub fn parameters_path(&self) -> PathBuf {
+        self.path.join("parameters.csv")
     }
     pub fn checkpoint_dir(&self) -> PathBuf {
         self.path.join("checkpoint")

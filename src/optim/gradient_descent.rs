@@ -1,7 +1,8 @@
 //! Gradient descent, the lecture's §2 and §5:
 //!
 //! ```text
-//! θ^(t+1) = θ^(t) − α ∇ℓ(θ^(t))
+//! g ← ∇ℓ(θ^(t)) + λ₂ θ^(t)        (λ₂ = weight_decay: the Tikhonov / L2 penalty ½λ₂‖θ‖²)
+//! θ^(t+1) = θ^(t) − α g
 //! ```
 //!
 //! with ∇ℓ the gradient of the batch-mean loss `(1/m) Σ_{i∈B} ℓ̂`: full-batch gradient
@@ -12,9 +13,14 @@
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
-/// `θ ← θ − α g`.
+use super::with_weight_decay;
+
+/// `θ ← θ − α (g + λ₂ θ)`.
 #[derive(Debug, Clone, Default)]
-pub struct GradientDescent;
+pub struct GradientDescent {
+    /// λ₂, the L2 (Tikhonov) penalty coefficient.
+    pub weight_decay: f64,
+}
 
 impl Optimizer for GradientDescent {
     type State<const D: usize> = ();
@@ -26,6 +32,7 @@ impl Optimizer for GradientDescent {
         gradient: Tensor<D>,
         _state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
         (theta - gradient.mul_scalar(learning_rate), None)
     }
 

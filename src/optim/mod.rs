@@ -4,31 +4,174 @@
 //!
 //! [`build_optimizer`] and [`build_schedule`] turn the config into the objects the learner
 //! drives: each step, the schedule yields α^(t) and the optimizer applies its update rule to
-//! every parameter tensor with that α.
+//! every parameter tensor with that α (so a schedule acts on every optimizer, inside the
+//! velocity for lecture-form momentum).
+//!
+//! **The adaptive methods as the lecture's diagonal Γ.** Unrolled, plain gradient descent is
+//! `x^(t+1) = x^(0) − α Σ_{i≤t} ∇f(x^(i))`, and heavy-ball momentum weights each past gradient
+//! by `(1 − λ^{t+1−i})/(1 − λ)`; the lecture's general form
+//! `x^(t+1) = x^(0) + α Σ_{i≤t} Γ_i^t ∇f(x^(i))` lets that weight be a matrix. The adaptive
+//! methods choose Γ_i^t diagonal, one step size per coordinate, from the gradients' own
+//! history: AdaGrad's `−1/(√G_j + ε)` with G the running sum of squared gradients (steps only
+//! shrink), RMSProp's `−1/(√s_j + ε)` with s an exponential average (steps recover), and Adam,
+//! which applies RMSProp's bias-corrected scaling to a momentum average of the gradients, so
+//! its Γ mixes the momentum weights across i with the per-coordinate scaling. Coordinates
+//! with consistently large gradients move with smaller steps, and rarely-updated ones with
+//! larger steps.
 
+mod adagrad;
+mod adam;
+mod adamw;
+mod clipping;
 mod gradient_descent;
+mod momentum;
+mod nesterov;
+mod rmsprop;
 pub mod schedule;
+mod state;
 
+pub use adagrad::{AdaGrad, AdaGradState};
+pub use adam::{Adam, AdamState};
+pub use adamw::AdamW;
+pub use clipping::{GradientClipping, clip_gradients, global_norm};
 pub use gradient_descent::GradientDescent;
+pub use momentum::{Momentum, MomentumForm, VelocityState};
+pub use nesterov::Nesterov;
+pub use rmsprop::{RmsProp, RmsPropState};
 
 use burn::optim::ModuleOptimizer;
+use burn::tensor::Tensor;
 
-use crate::config::{OptimizerConfig, ScheduleConfig};
+use crate::config::{self, OptimizerConfig, ScheduleConfig, ScheduleUnit};
+
+/// `g + λ₂ θ`: the gradient of the loss plus the L2 (Tikhonov) penalty `½ λ₂ ‖θ‖²`.
+fn with_weight_decay<const D: usize>(
+    gradient: Tensor<D>,
+    theta: &Tensor<D>,
+    weight_decay: f64,
+) -> Tensor<D> {
+    if weight_decay == 0.0 {
+        gradient
+    } else {
+        gradient + theta.clone().mul_scalar(weight_decay)
+    }
+}
+
+fn form(form: config::MomentumForm) -> MomentumForm {
+    match form {
+        config::MomentumForm::Lecture => MomentumForm::Lecture,
+        config::MomentumForm::Pytorch => MomentumForm::Pytorch,
+    }
+}
+
+/// The gradient clipping `[training]` asks for, if any.
+pub fn build_clipping(training: &config::TrainingConfig) -> Option<GradientClipping> {
+    training
+        .clip_grad_norm
+        .map(GradientClipping::GlobalNorm)
+        .or(training.clip_grad_value.map(GradientClipping::Value))
+}
 
 /// The optimizer the config names, lifted to a whole module.
 pub fn build_optimizer(config: &OptimizerConfig) -> ModuleOptimizer {
     match config {
-        OptimizerConfig::Sgd(_) => ModuleOptimizer::from(GradientDescent),
+        OptimizerConfig::Sgd(c) => ModuleOptimizer::from(GradientDescent {
+            weight_decay: c.weight_decay,
+        }),
+        OptimizerConfig::Momentum(c) => ModuleOptimizer::from(Momentum {
+            momentum: c.momentum,
+            form: form(c.form),
+            dampening: c.dampening,
+            weight_decay: c.weight_decay,
+        }),
+        OptimizerConfig::Nesterov(c) => ModuleOptimizer::from(Nesterov {
+            momentum: c.momentum,
+            form: form(c.form),
+            weight_decay: c.weight_decay,
+        }),
+        OptimizerConfig::Adagrad(c) => ModuleOptimizer::from(AdaGrad {
+            epsilon: c.epsilon,
+            initial_accumulator: c.initial_accumulator,
+            lr_decay: c.lr_decay,
+            weight_decay: c.weight_decay,
+        }),
+        OptimizerConfig::Rmsprop(c) => ModuleOptimizer::from(RmsProp {
+            beta: c.beta,
+            epsilon: c.epsilon,
+            momentum: c.momentum,
+            centered: c.centered,
+            weight_decay: c.weight_decay,
+        }),
+        OptimizerConfig::Adam(c) => ModuleOptimizer::from(Adam {
+            beta_1: c.beta_1,
+            beta_2: c.beta_2,
+            epsilon: c.epsilon,
+            amsgrad: c.amsgrad,
+            weight_decay: c.weight_decay,
+        }),
+        OptimizerConfig::Adamw(c) => ModuleOptimizer::from(AdamW {
+            adam: Adam {
+                beta_1: c.beta_1,
+                beta_2: c.beta_2,
+                epsilon: c.epsilon,
+                amsgrad: c.amsgrad,
+                weight_decay: 0.0,
+            },
+            weight_decay: c.weight_decay,
+        }),
     }
 }
 
-/// The schedule the config names, starting from the optimizer's α^(0).
+/// The schedule the config names, starting from the optimizer's α^(0), as the learner
+/// steps it: once per optimizer step. The family is wrapped in its warmup, if any, and then
+/// (for `unit = "epoch"`) in the per-epoch clock, so warmup and schedule count the same unit.
+/// `steps_per_epoch` is ⌈n_train / m⌉ ([`schedule::steps_per_epoch`]).
 pub fn build_schedule(
     schedule: &ScheduleConfig,
     optimizer: &OptimizerConfig,
+    steps_per_epoch: usize,
 ) -> schedule::Schedule {
+    use schedule::Schedule;
     let initial = optimizer.learning_rate();
-    match schedule {
-        ScheduleConfig::Constant => schedule::Schedule::Constant(schedule::Constant::new(initial)),
+    let family = match schedule {
+        ScheduleConfig::Constant(_) => Schedule::Constant(schedule::Constant::new(initial)),
+        ScheduleConfig::Linear(c) => {
+            Schedule::Linear(schedule::Linear::new(initial, c.final_learning_rate, c.rho))
+        }
+        ScheduleConfig::InverseTimeRecursive(c) => {
+            Schedule::InverseTimeRecursive(schedule::InverseTimeRecursive::new(initial, c.rho))
+        }
+        ScheduleConfig::InverseTime(c) => {
+            Schedule::InverseTime(schedule::InverseTime::new(initial, c.rho))
+        }
+        ScheduleConfig::Exponential(c) => {
+            Schedule::Exponential(schedule::Exponential::new(initial, c.rho))
+        }
+        ScheduleConfig::Step(c) => {
+            Schedule::StepDecay(schedule::StepDecay::new(initial, c.gamma, c.every))
+        }
+        ScheduleConfig::Cosine(c) => {
+            let cosine = schedule::Cosine::new(initial, c.min_learning_rate, c.period);
+            Schedule::Cosine(if c.restarts {
+                cosine.with_restarts(c.period_multiplier)
+            } else {
+                cosine
+            })
+        }
+    };
+    let timing = schedule.timing();
+    let warmed = if timing.warmup > 0 {
+        Schedule::Warmup(schedule::Warmup::new(
+            timing.warmup_start,
+            initial,
+            timing.warmup,
+            family,
+        ))
+    } else {
+        family
+    };
+    match timing.unit {
+        ScheduleUnit::Step => warmed,
+        ScheduleUnit::Epoch => Schedule::PerEpoch(schedule::PerEpoch::new(warmed, steps_per_epoch)),
     }
 }

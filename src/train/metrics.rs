@@ -191,6 +191,11 @@ fn start_steps_file(path: &Path, resume_from: Option<usize>) -> Result<usize> {
 }
 
 impl EpochLog {
+    /// Optimizer steps already on disk (those of the epochs kept on resume).
+    pub fn steps_taken(&self) -> usize {
+        self.step
+    }
+
     fn flush_steps(&mut self) {
         if self.pending_steps.is_empty() {
             return;

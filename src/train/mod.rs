@@ -4,9 +4,10 @@
 mod metrics;
 mod renderer;
 mod step;
+pub mod trace;
 
 pub use metrics::{COLUMNS, EpochRow, STEP_COLUMNS, read_csv};
-pub use step::StepOutput;
+pub use step::{StepOutput, Trainee};
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,7 +24,8 @@ use crate::batch::{EpochShuffledIndices, IndexBatcher};
 use crate::config::{Config, first_difference};
 use crate::data::Dataset;
 use crate::model::{Model, Problem};
-use crate::optim::{build_optimizer, build_schedule};
+use crate::optim::schedule::steps_per_epoch;
+use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
 use crate::run_dir::{RunDir, fresh_run_path};
 use crate::{Error, Result, bail, device};
@@ -88,6 +90,10 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     };
     let model = Model::new(&config.model, problem, seed, &device.clone().autodiff())?;
 
+    if config.training.trace_parameters {
+        // Before the run dir exists: a refused config leaves nothing behind.
+        trace::check_size(&model)?;
+    }
     if resume_from.is_none() {
         std::fs::create_dir_all(&run.path).map_err(|e| Error::io("create", &run.path, e))?;
         if let Some(standardizer) = &prepared.standardizer {
@@ -124,6 +130,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         print_lines,
         config.training.epochs,
     )?;
+    let epoch_log_steps = epoch_log.steps_taken();
 
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
         .metrics((LossMetric::new(),))
@@ -144,8 +151,33 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     }
 
     let optimizer = build_optimizer(&config.optimizer);
-    let schedule = ModuleLrScheduler::new(build_schedule(&config.schedule, &config.optimizer));
-    let result = training.launch(Learner::new(model, optimizer, schedule));
+    let steps_per_epoch = steps_per_epoch(splits.train.len(), config.training.batch_size);
+    if request.progress != Progress::Quiet {
+        for warning in config.warnings(Some(steps_per_epoch)) {
+            eprintln!("warning: {warning}");
+        }
+    }
+    let schedule = ModuleLrScheduler::new(build_schedule(
+        &config.schedule,
+        &config.optimizer,
+        steps_per_epoch,
+    ));
+    let trace = if config.training.trace_parameters {
+        let steps_done = resume_from.map(|_| epoch_log_steps);
+        Some(trace::ParameterTrace::start(
+            &run.parameters_path(),
+            &model,
+            steps_done,
+        )?)
+    } else {
+        None
+    };
+    let trainee = Trainee {
+        model,
+        clipping: build_clipping(&config.training),
+        trace,
+    };
+    let result = training.launch(Learner::new(trainee, optimizer, schedule));
     if let Some(error) = result.error {
         bail!("training stopped by an error: {error}");
     }

@@ -1,11 +1,16 @@
 //! The model's training and validation steps, as burn-train's learner calls them.
 
+use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Int, Tensor};
 use burn::train::metric::{AccuracyInput, Adaptor, LossInput};
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 
 use crate::batch::{Batch, BatchTargets};
 use crate::model::{Model, class_scores};
+use crate::optim::{GradientClipping, clip_gradients};
+use crate::train::trace::ParameterTrace;
 
 /// What one step hands to the metrics: the batch-mean loss and, for classifiers, the class
 /// scores and true classes (for accuracy).
@@ -28,23 +33,57 @@ impl Model {
     }
 }
 
-impl TrainStep for Model {
+/// What the learner trains: the model, how its gradients are clipped before the optimizer
+/// sees them, and the optional parameter trace (training settings, kept out of the record).
+#[derive(Module, Debug)]
+pub struct Trainee {
+    pub model: Model,
+    #[module(skip)]
+    pub clipping: Option<GradientClipping>,
+    #[module(skip)]
+    pub trace: Option<ParameterTrace>,
+}
+
+impl TrainStep for Trainee {
     type Input = Batch;
     type Output = StepOutput;
 
     fn step(&self, batch: Batch) -> TrainOutput<StepOutput> {
-        let output = self.step_output(batch);
-        let gradients = output.loss.backward();
-        TrainOutput::new(self, gradients, output)
+        let output = self.model.step_output(batch);
+        if let Some(trace) = &self.trace {
+            trace.set_loss(f64::from(output.loss.clone().into_scalar::<f32>()));
+        }
+        let mut grads = GradientsParams::from_grads(output.loss.backward(), &self.model);
+        if let Some(clipping) = self.clipping {
+            grads = clip_gradients(&self.model, grads, clipping);
+        }
+        TrainOutput {
+            grads,
+            item: output,
+        }
+    }
+
+    fn optimize(
+        self,
+        optimizer: &mut ModuleOptimizer,
+        learning_rate: ModuleLearningRate,
+        grads: GradientsParams,
+    ) -> Self {
+        let base_rate = learning_rate.base();
+        let trainee = optimizer.step(learning_rate, self, grads);
+        if let Some(trace) = &trainee.trace {
+            trace.record(base_rate, &trainee.model);
+        }
+        trainee
     }
 }
 
-impl InferenceStep for Model {
+impl InferenceStep for Trainee {
     type Input = Batch;
     type Output = StepOutput;
 
     fn step(&self, batch: Batch) -> StepOutput {
-        self.step_output(batch)
+        self.model.step_output(batch)
     }
 }
 

@@ -30,3 +30,54 @@ pub fn train_into(config: Config, run_dir: &Path) -> TrainResult {
     })
     .expect("training succeeds")
 }
+
+/// Runs the `sgdlab` binary with `args` in `cwd`.
+pub fn run_sgdlab(cwd: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Asserts a failure with exactly one line on stderr containing every `fragment`.
+pub fn assert_one_line_error(output: &std::process::Output, fragments: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected failure, stderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for fragment in fragments {
+        assert!(
+            lines[0].contains(fragment),
+            "`{fragment}` not in: {}",
+            lines[0]
+        );
+    }
+}
+
+/// Resumes the run in `run_dir` up to `config`'s `training.epochs`, quietly.
+pub fn resume(config: Config, run_dir: &Path) -> TrainResult {
+    train(TrainRequest {
+        config,
+        name: "test".into(),
+        run_dir: Some(run_dir.to_path_buf()),
+        resume: true,
+        artifacts: run_dir.parent().unwrap().to_path_buf(),
+        progress: Progress::Quiet,
+    })
+    .expect("resuming succeeds")
+}
+
+/// A run's `steps.csv` rows, split into cells (header skipped).
+pub fn steps_csv(run_dir: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(run_dir.join("steps.csv"))
+        .expect("steps.csv exists")
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_string).collect())
+        .collect()
+}

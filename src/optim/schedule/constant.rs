@@ -9,6 +9,7 @@ pub struct Constant {
 }
 
 impl Constant {
+    /// α^(t) = `learning_rate` = α^(0).
     pub fn new(learning_rate: LearningRate) -> Self {
         Self { learning_rate }
     }
@@ -25,4 +26,23 @@ impl LrScheduler for Constant {
     }
 
     fn load_record(&mut self, _record: LrSchedulerRecord) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::assert_record_round_trip;
+    use super::*;
+
+    #[test]
+    fn every_step_is_alpha_zero() {
+        let mut schedule = Constant::new(0.05);
+        for _ in 0..5 {
+            assert_eq!(schedule.step(), 0.05);
+        }
+    }
+
+    #[test]
+    fn record_round_trip() {
+        assert_record_round_trip(Constant::new(0.05), Constant::new(0.05), 3, 3);
+    }
 }

@@ -1,0 +1,114 @@
+//! RMSProp (Tieleman & Hinton 2012), as `torch.optim.RMSprop` (its `alpha` is our β):
+//!
+//! ```text
+//! g ← g + λ₂ θ                          (weight_decay)
+//! s ← β s + (1 − β) g ⊙ g               (s^(0) = 0)
+//! centered:  ḡ ← β ḡ + (1 − β) g ;  d = √(s − ḡ ⊙ ḡ) + ε      otherwise  d = √s + ε
+//! momentum μ > 0:  b ← μ b + g / d ;  θ ← θ − α b              otherwise  θ ← θ − α g / d
+//! ```
+//!
+//! Γ is diagonal with entries 1/d_j: like AdaGrad, but the squared gradients are averaged
+//! with exponentially decaying weights, so the step sizes recover when gradients shrink.
+//! Burn's built-in `RmsProp` adds ε inside the square root of the centered form and has
+//! defaults momentum 0.9, ε = 1e-5 (PyTorch: 0, 1e-8).
+
+use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
+use burn::tensor::{Device, Tensor};
+
+use super::with_weight_decay;
+
+#[derive(Debug, Clone)]
+pub struct RmsProp {
+    /// β, the decay of the squared-gradient average.
+    pub beta: f64,
+    pub epsilon: f64,
+    pub momentum: f64,
+    pub centered: bool,
+    pub weight_decay: f64,
+}
+
+#[derive(Clone)]
+pub struct RmsPropState<const D: usize> {
+    /// s, the running mean of g ⊙ g.
+    pub square_average: Tensor<D>,
+    /// ḡ, the running mean of g (centered only).
+    pub gradient_average: Option<Tensor<D>>,
+    /// b, the momentum buffer (momentum > 0 only).
+    pub buffer: Option<Tensor<D>>,
+}
+
+impl<const D: usize> RecordState for RmsPropState<D> {
+    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
+        super::state::put(out, prefix, "square_average", &self.square_average);
+        super::state::put_optional(out, prefix, "gradient_average", &self.gradient_average);
+        super::state::put_optional(out, prefix, "buffer", &self.buffer);
+    }
+
+    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
+        Some(Self {
+            square_average: super::state::take(src, prefix, "square_average", device)?,
+            gradient_average: super::state::take(src, prefix, "gradient_average", device),
+            buffer: super::state::take(src, prefix, "buffer", device),
+        })
+    }
+}
+
+impl Optimizer for RmsProp {
+    type State<const D: usize> = RmsPropState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
+        let (square_average, gradient_average, buffer) = match state {
+            Some(s) => (Some(s.square_average), s.gradient_average, s.buffer),
+            None => (None, None, None),
+        };
+        let new_squares = gradient.clone().square().mul_scalar(1.0 - self.beta);
+        let square_average = match square_average {
+            Some(s) => s.mul_scalar(self.beta) + new_squares,
+            None => new_squares,
+        };
+        let (variance, gradient_average) = if self.centered {
+            let new_mean = gradient.clone().mul_scalar(1.0 - self.beta);
+            let mean = match gradient_average {
+                Some(mean) => mean.mul_scalar(self.beta) + new_mean,
+                None => new_mean,
+            };
+            (square_average.clone() - mean.clone().square(), Some(mean))
+        } else {
+            (square_average.clone(), None)
+        };
+        let scaled = gradient.div(variance.sqrt().add_scalar(self.epsilon));
+        let (direction, buffer) = if self.momentum > 0.0 {
+            let buffer = match buffer {
+                Some(b) => b.mul_scalar(self.momentum) + scaled,
+                None => scaled,
+            };
+            (buffer.clone(), Some(buffer))
+        } else {
+            (scaled, None)
+        };
+        let theta = theta - direction.mul_scalar(learning_rate);
+        (
+            theta,
+            Some(RmsPropState {
+                square_average,
+                gradient_average,
+                buffer,
+            }),
+        )
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
+        RmsPropState {
+            square_average: state.square_average.to_device(device),
+            gradient_average: state.gradient_average.map(|t| t.to_device(device)),
+            buffer: state.buffer.map(|t| t.to_device(device)),
+        }
+    }
+}

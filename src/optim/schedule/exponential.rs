@@ -1,0 +1,77 @@
+//! The lecture's exponential decay (§3):
+//!
+//! ```text
+//! α^(t) = α^(0) e^(−ρ t)
+//! ```
+//!
+//! ρ > 0 is the decay rate per unit: the rate halves every ln 2 / ρ units.
+
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::optim::LearningRate;
+
+use super::{t_from_record, t_record};
+
+#[derive(Debug, Clone)]
+pub struct Exponential {
+    /// α^(0).
+    initial: LearningRate,
+    /// ρ > 0.
+    rho: f64,
+    /// The t the next step yields.
+    t: u64,
+}
+
+impl Exponential {
+    pub fn new(initial: LearningRate, rho: f64) -> Self {
+        Self { initial, rho, t: 0 }
+    }
+
+    /// α^(t).
+    pub fn at(&self, t: u64) -> LearningRate {
+        self.initial * (-self.rho * t as f64).exp()
+    }
+}
+
+impl LrScheduler for Exponential {
+    fn step(&mut self) -> LearningRate {
+        let alpha = self.at(self.t);
+        self.t += 1;
+        alpha
+    }
+
+    fn to_record(&self) -> LrSchedulerRecord {
+        t_record(self.t)
+    }
+
+    fn load_record(&mut self, record: LrSchedulerRecord) {
+        self.t = t_from_record(&record, self.t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_close, assert_record_round_trip};
+    use super::*;
+
+    #[test]
+    fn values_by_hand() {
+        // ρ = ln 2: the rate halves every unit.
+        let mut schedule = Exponential::new(0.8, std::f64::consts::LN_2);
+        assert_eq!(schedule.step(), 0.8, "t = 0");
+        assert_close(schedule.step(), 0.4, "t = 1");
+        assert_close(schedule.step(), 0.2, "t = 2");
+        assert_close(schedule.at(10), 0.8 / 1024.0, "t = 10");
+        // ρ = 0.01, t = 100: α^(0) / e.
+        assert_close(
+            Exponential::new(0.1, 0.01).at(100),
+            0.1 / std::f64::consts::E,
+            "ρ t = 1",
+        );
+    }
+
+    #[test]
+    fn record_round_trip() {
+        let make = || Exponential::new(0.1, 0.05);
+        assert_record_round_trip(make(), make(), 6, 10);
+    }
+}

@@ -1,0 +1,101 @@
+//! The lecture's linear decay (§3), from α^(0) to α^(ρ) over ρ units, then constant:
+//!
+//! ```text
+//! α^(t) = (1 − t/ρ) α^(0) + (t/ρ) α^(ρ)    for t ≤ ρ
+//! α^(t) = α^(ρ)                             for t > ρ
+//! ```
+//!
+//! (The notes write the left side as α^(t+1); the form above, where the first step uses
+//! α^(0) and the rate stays at α^(ρ) after t = ρ, is the standard reading, see
+//! `shared/lecture.md` §3.) ρ is a duration here: a number of steps or epochs, the schedule's
+//! unit; it need not be a whole number.
+
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::optim::LearningRate;
+
+use super::{t_from_record, t_record};
+
+#[derive(Debug, Clone)]
+pub struct Linear {
+    /// α^(0).
+    initial: LearningRate,
+    /// α^(ρ), the rate reached at t = ρ and kept afterwards.
+    last: LearningRate,
+    /// ρ, the number of units the decay lasts.
+    rho: f64,
+    /// The t the next step yields.
+    t: u64,
+}
+
+impl Linear {
+    pub fn new(initial: LearningRate, last: LearningRate, rho: f64) -> Self {
+        Self {
+            initial,
+            last,
+            rho,
+            t: 0,
+        }
+    }
+
+    /// α^(t).
+    pub fn at(&self, t: u64) -> LearningRate {
+        let t = t as f64;
+        if t >= self.rho {
+            return self.last;
+        }
+        let fraction = t / self.rho;
+        (1.0 - fraction) * self.initial + fraction * self.last
+    }
+}
+
+impl LrScheduler for Linear {
+    fn step(&mut self) -> LearningRate {
+        let alpha = self.at(self.t);
+        self.t += 1;
+        alpha
+    }
+
+    fn to_record(&self) -> LrSchedulerRecord {
+        t_record(self.t)
+    }
+
+    fn load_record(&mut self, record: LrSchedulerRecord) {
+        self.t = t_from_record(&record, self.t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_close, assert_record_round_trip};
+    use super::*;
+
+    #[test]
+    fn decays_linearly_to_alpha_rho_at_t_rho_then_stays() {
+        // α^(0) = 0.1, α^(ρ) = 0.01, ρ = 10: by hand, α^(t) = 0.1 − 0.009 t for t ≤ 10.
+        let mut schedule = Linear::new(0.1, 0.01, 10.0);
+        let rates: Vec<f64> = (0..14).map(|_| schedule.step()).collect();
+        assert_eq!(rates[0], 0.1, "t = 0 is α^(0) exactly");
+        assert_close(rates[1], 0.091, "t = 1");
+        assert_close(rates[5], 0.055, "t = 5");
+        assert_close(rates[9], 0.019, "t = 9");
+        assert_eq!(rates[10], 0.01, "t = ρ is α^(ρ) exactly");
+        assert_eq!(rates[11], 0.01, "t > ρ");
+        assert_eq!(rates[13], 0.01, "t > ρ");
+    }
+
+    #[test]
+    fn a_fractional_rho_and_a_rising_rate_follow_the_same_formula() {
+        // ρ = 2.5, from 0.2 to 0.7: α^(1) = 0.6·0.2 + 0.4·0.7 = 0.4, α^(2) = 0.2·0.2 + 0.8·0.7
+        // = 0.6, then α^(ρ) = 0.7 from t = 3 (> ρ).
+        let schedule = Linear::new(0.2, 0.7, 2.5);
+        assert_close(schedule.at(1), 0.4, "t = 1");
+        assert_close(schedule.at(2), 0.6, "t = 2");
+        assert_eq!(schedule.at(3), 0.7);
+    }
+
+    #[test]
+    fn record_round_trip() {
+        let make = || Linear::new(0.1, 0.01, 10.0);
+        assert_record_round_trip(make(), make(), 4, 10);
+    }
+}

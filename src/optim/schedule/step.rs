@@ -1,0 +1,88 @@
+//! Step decay: the rate is multiplied by γ every k units (PyTorch's `StepLR`):
+//!
+//! ```text
+//! α^(t) = α^(0) γ^⌊t/k⌋,    0 < γ ≤ 1, k ≥ 1
+//! ```
+
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::optim::LearningRate;
+
+use super::{t_from_record, t_record};
+
+#[derive(Debug, Clone)]
+pub struct StepDecay {
+    /// α^(0).
+    initial: LearningRate,
+    /// γ, the factor applied at each drop.
+    gamma: f64,
+    /// k, the units between drops.
+    every: u64,
+    /// The t the next step yields.
+    t: u64,
+}
+
+impl StepDecay {
+    pub fn new(initial: LearningRate, gamma: f64, every: u64) -> Self {
+        Self {
+            initial,
+            gamma,
+            every: every.max(1),
+            t: 0,
+        }
+    }
+
+    /// α^(t).
+    pub fn at(&self, t: u64) -> LearningRate {
+        let drops = (t / self.every) as f64;
+        self.initial * self.gamma.powf(drops)
+    }
+}
+
+impl LrScheduler for StepDecay {
+    fn step(&mut self) -> LearningRate {
+        let alpha = self.at(self.t);
+        self.t += 1;
+        alpha
+    }
+
+    fn to_record(&self) -> LrSchedulerRecord {
+        t_record(self.t)
+    }
+
+    fn load_record(&mut self, record: LrSchedulerRecord) {
+        self.t = t_from_record(&record, self.t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_close, assert_record_round_trip};
+    use super::*;
+
+    #[test]
+    fn drops_by_gamma_every_k_units() {
+        // α^(0) = 0.1, γ = 0.5, k = 3.
+        let mut schedule = StepDecay::new(0.1, 0.5, 3);
+        let rates: Vec<f64> = (0..10).map(|_| schedule.step()).collect();
+        assert_eq!(rates[..3], [0.1, 0.1, 0.1]);
+        assert_eq!(rates[3..6], [0.05, 0.05, 0.05]);
+        assert_eq!(rates[6..9], [0.025, 0.025, 0.025]);
+        assert_close(rates[9], 0.0125, "t = 9");
+        assert_close(
+            StepDecay::new(1.0, 0.1, 1).at(4),
+            1e-4,
+            "γ = 0.1, k = 1, t = 4",
+        );
+        assert_eq!(
+            StepDecay::new(0.3, 1.0, 2).at(100),
+            0.3,
+            "γ = 1 is constant"
+        );
+    }
+
+    #[test]
+    fn record_round_trip() {
+        let make = || StepDecay::new(0.1, 0.5, 3);
+        assert_record_round_trip(make(), make(), 4, 10);
+    }
+}
