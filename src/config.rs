@@ -316,42 +316,12 @@ impl OptimizerConfig {
 
     /// Checks every hyper-parameter; on failure the key path and what is allowed.
     pub fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
-        let learning_rate = self.learning_rate();
-        if !(learning_rate.is_finite() && learning_rate > 0.0) {
-            return Err((
-                "optimizer.learning_rate",
-                format!("must be a positive finite number, got {learning_rate}"),
-            ));
-        }
-        let unit = |key: &'static str, value: f64| {
-            if (0.0..1.0).contains(&value) {
-                Ok(())
-            } else {
-                Err((key, format!("must be in [0, 1), got {value}")))
-            }
-        };
-        let positive = |key: &'static str, value: f64| {
-            if value.is_finite() && value > 0.0 {
-                Ok(())
-            } else {
-                Err((
-                    key,
-                    format!("must be a positive finite number, got {value}"),
-                ))
-            }
-        };
-        let non_negative = |key: &'static str, value: f64| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err((key, format!("must be a finite number ≥ 0, got {value}")))
-            }
-        };
+        positive("optimizer.learning_rate", self.learning_rate())?;
         match self {
             OptimizerConfig::Sgd(c) => non_negative("optimizer.weight_decay", c.weight_decay),
             OptimizerConfig::Momentum(c) => {
-                unit("optimizer.momentum", c.momentum)?;
-                unit("optimizer.dampening", c.dampening)?;
+                in_unit_interval("optimizer.momentum", c.momentum)?;
+                in_unit_interval("optimizer.dampening", c.dampening)?;
                 if c.form == MomentumForm::Lecture && c.dampening != 0.0 {
                     return Err((
                         "optimizer.dampening",
@@ -361,7 +331,7 @@ impl OptimizerConfig {
                 non_negative("optimizer.weight_decay", c.weight_decay)
             }
             OptimizerConfig::Nesterov(c) => {
-                unit("optimizer.momentum", c.momentum)?;
+                in_unit_interval("optimizer.momentum", c.momentum)?;
                 non_negative("optimizer.weight_decay", c.weight_decay)
             }
             OptimizerConfig::Adagrad(c) => {
@@ -371,9 +341,9 @@ impl OptimizerConfig {
                 non_negative("optimizer.weight_decay", c.weight_decay)
             }
             OptimizerConfig::Rmsprop(c) => {
-                unit("optimizer.beta", c.beta)?;
+                in_unit_interval("optimizer.beta", c.beta)?;
                 positive("optimizer.epsilon", c.epsilon)?;
-                unit("optimizer.momentum", c.momentum)?;
+                in_unit_interval("optimizer.momentum", c.momentum)?;
                 non_negative("optimizer.weight_decay", c.weight_decay)
             }
             OptimizerConfig::Adam(AdamConfig {
@@ -390,8 +360,8 @@ impl OptimizerConfig {
                 weight_decay,
                 ..
             }) => {
-                unit("optimizer.beta_1", *beta_1)?;
-                unit("optimizer.beta_2", *beta_2)?;
+                in_unit_interval("optimizer.beta_1", *beta_1)?;
+                in_unit_interval("optimizer.beta_2", *beta_2)?;
                 positive("optimizer.epsilon", *epsilon)?;
                 non_negative("optimizer.weight_decay", *weight_decay)
             }
@@ -615,23 +585,6 @@ impl ScheduleConfig {
     /// Checks every parameter against α^(0) = `initial`; on failure the key path and what is
     /// allowed.
     pub fn validate(&self, initial: f64) -> std::result::Result<(), (&'static str, String)> {
-        let positive = |key: &'static str, value: f64| {
-            if value.is_finite() && value > 0.0 {
-                Ok(())
-            } else {
-                Err((
-                    key,
-                    format!("must be a positive finite number, got {value}"),
-                ))
-            }
-        };
-        let non_negative = |key: &'static str, value: f64| {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err((key, format!("must be a finite number ≥ 0, got {value}")))
-            }
-        };
         let at_least_one = |key: &'static str, value: u64| {
             if value >= 1 {
                 Ok(())
@@ -740,6 +693,36 @@ impl Default for TrainingConfig {
             clip_grad_value: None,
             trace_parameters: false,
         }
+    }
+}
+
+/// A check's outcome: on failure, the key path and what is allowed.
+type Check = std::result::Result<(), (&'static str, String)>;
+
+fn positive(key: &'static str, value: f64) -> Check {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err((
+            key,
+            format!("must be a positive finite number, got {value}"),
+        ))
+    }
+}
+
+fn non_negative(key: &'static str, value: f64) -> Check {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err((key, format!("must be a finite number ≥ 0, got {value}")))
+    }
+}
+
+fn in_unit_interval(key: &'static str, value: f64) -> Check {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err((key, format!("must be in [0, 1), got {value}")))
     }
 }
 
