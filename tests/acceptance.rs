@@ -149,15 +149,10 @@ fn resume_continues_a_shuffled_mini_batch_run_bit_for_bit() {
         &dir.path().join("split"),
     );
     assert_eq!(first.epochs, 3);
-    let resumed = sgdlab::train::train(sgdlab::train::TrainRequest {
-        config: common::load("breast_cancer_logistic", &overrides),
-        name: "test".into(),
-        run_dir: Some(first.run_dir.path.clone()),
-        resume: true,
-        artifacts: dir.path().to_path_buf(),
-        progress: sgdlab::train::Progress::Quiet,
-    })
-    .unwrap();
+    let resumed = common::resume(
+        common::load("breast_cancer_logistic", &overrides),
+        &first.run_dir.path,
+    );
     assert_eq!(resumed.epochs, 6);
 
     // steps.csv: 399 training examples in batches of 16 → 25 steps an epoch, numbered on

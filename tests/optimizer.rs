@@ -774,15 +774,7 @@ fn every_stateful_optimizer_resumes_bit_for_bit() {
         let load = |epochs: &str| common::load("breast_cancer_logistic", &[optimizer, epochs]);
         let whole = common::train_into(load("training.epochs=4"), &dir.path().join("whole"));
         let first = common::train_into(load("training.epochs=2"), &dir.path().join("resumed"));
-        let resumed = sgdlab::train::train(sgdlab::train::TrainRequest {
-            config: load("training.epochs=4"),
-            name: "test".into(),
-            run_dir: Some(first.run_dir.path.clone()),
-            resume: true,
-            artifacts: dir.path().to_path_buf(),
-            progress: sgdlab::train::Progress::Quiet,
-        })
-        .unwrap();
+        let resumed = common::resume(load("training.epochs=4"), &first.run_dir.path);
         let steps =
             |run: &sgdlab::run_dir::RunDir| std::fs::read_to_string(run.steps_path()).unwrap();
         assert_eq!(
@@ -1009,15 +1001,10 @@ fn parameter_trace_records_every_step_and_resumes() {
         common::load("breast_cancer_logistic", &overrides("training.epochs=1")),
         &dir.path().join("resumed"),
     );
-    sgdlab::train::train(sgdlab::train::TrainRequest {
-        config: common::load("breast_cancer_logistic", &overrides("training.epochs=3")),
-        name: "test".into(),
-        run_dir: Some(first.run_dir.path.clone()),
-        resume: true,
-        artifacts: dir.path().to_path_buf(),
-        progress: sgdlab::train::Progress::Quiet,
-    })
-    .unwrap();
+    common::resume(
+        common::load("breast_cancer_logistic", &overrides("training.epochs=3")),
+        &first.run_dir.path,
+    );
     assert_eq!(read(&first.run_dir), trace);
 }
 
