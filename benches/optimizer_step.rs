@@ -31,8 +31,9 @@ fn model(device: &Device) -> Model {
     Model::new(&config, problem, 1, device).unwrap()
 }
 
-/// Median seconds of `optimizer.step` alone (gradients are computed outside the timing).
-fn time_step(mut optimizer: ModuleOptimizer, device: &Device) -> f64 {
+/// Seconds of `optimizer.step` alone (gradients are computed outside the timing), `count`
+/// steady-state samples after a few steps that allocate the optimizer state.
+fn step_samples(optimizer: &mut ModuleOptimizer, device: &Device, count: usize) -> Vec<f64> {
     let mut rng = Rng::new(4);
     let features: Vec<f32> = (0..32 * 784).map(|_| rng.normal() as f32).collect();
     let labels: Vec<i64> = (0..32).map(|_| rng.below(10) as i64).collect();
@@ -43,21 +44,36 @@ fn time_step(mut optimizer: ModuleOptimizer, device: &Device) -> f64 {
     ));
     let mut model = model(device);
     let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.len() < 20 || (started.elapsed() < Duration::from_secs(3) && samples.len() < 200)
-    {
+    for step in 0..count + 3 {
         let loss = model.loss(model.forward(features.clone()), &targets);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         device.sync().unwrap();
         let start = Instant::now();
         model = optimizer.step(1e-3, model, grads);
         device.sync().unwrap();
-        samples.push(start.elapsed().as_secs_f64());
+        if step >= 3 {
+            samples.push(start.elapsed().as_secs_f64());
+        }
     }
-    // The first steps allocate the state; report the steady state.
-    let mut steady = samples[5..].to_vec();
-    steady.sort_by(f64::total_cmp);
-    steady[steady.len() / 2]
+    samples
+}
+
+/// Medians of ours and Burn's, measured in alternating rounds so that drift in the machine's
+/// load affects both alike.
+fn compare(ours: &mut ModuleOptimizer, burn: &mut ModuleOptimizer, device: &Device) -> (f64, f64) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    let mut rounds = 0;
+    while rounds < 4 || (rounds < 12 && started.elapsed() < Duration::from_secs(6)) {
+        a.extend(step_samples(ours, device, 15));
+        b.extend(step_samples(burn, device, 15));
+        rounds += 1;
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(a), median(b))
 }
 
 fn main() {
@@ -124,9 +140,8 @@ fn main() {
             burn::optim::AdamConfig::new().init(),
         ),
     ];
-    for (name, ours, burn) in pairs {
-        let ours = time_step(ours, &device);
-        let burn = time_step(burn, &device);
+    for (name, mut ours, mut burn) in pairs {
+        let (ours, burn) = compare(&mut ours, &mut burn, &device);
         println!(
             "{name:<34}{:>9.2} ms{:>9.2} ms{:>8.2}×",
             ours * 1e3,

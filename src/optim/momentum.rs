@@ -92,6 +92,8 @@ impl Optimizer for Momentum {
             MomentumForm::Pytorch => {
                 // b ← μ b + (1 − d) g (b ← g on the first step) ; θ ← θ − α b
                 let buffer = match previous {
+                    // d = 0 (the common case) needs no pass over g.
+                    Some(b) if self.dampening == 0.0 => b.mul_scalar(self.momentum) + gradient,
                     Some(b) => {
                         b.mul_scalar(self.momentum) + gradient.mul_scalar(1.0 - self.dampening)
                     }
