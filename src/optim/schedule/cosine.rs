@@ -12,10 +12,7 @@
 
 use std::f64::consts::PI;
 
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
-
-use super::{t_from_record, t_record};
 
 #[derive(Debug, Clone)]
 pub struct Cosine {
@@ -78,24 +75,12 @@ impl Cosine {
     }
 }
 
-impl LrScheduler for Cosine {
-    fn step(&mut self) -> LearningRate {
-        let alpha = self.at(self.t);
-        self.t += 1;
-        alpha
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        t_record(self.t)
-    }
-
-    fn load_record(&mut self, record: LrSchedulerRecord) {
-        self.t = t_from_record(&record, self.t);
-    }
-}
+closed_form_lr_scheduler!(Cosine);
 
 #[cfg(test)]
 mod tests {
+    use burn::lr_scheduler::LrScheduler;
+
     use super::super::test_support::{assert_close, assert_record_round_trip};
     use super::*;
 

@@ -6,10 +6,7 @@
 //!
 //! ρ > 0 is the decay rate per unit: the rate halves every ln 2 / ρ units.
 
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
-
-use super::{t_from_record, t_record};
 
 #[derive(Debug, Clone)]
 pub struct Exponential {
@@ -32,24 +29,12 @@ impl Exponential {
     }
 }
 
-impl LrScheduler for Exponential {
-    fn step(&mut self) -> LearningRate {
-        let alpha = self.at(self.t);
-        self.t += 1;
-        alpha
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        t_record(self.t)
-    }
-
-    fn load_record(&mut self, record: LrSchedulerRecord) {
-        self.t = t_from_record(&record, self.t);
-    }
-}
+closed_form_lr_scheduler!(Exponential);
 
 #[cfg(test)]
 mod tests {
+    use burn::lr_scheduler::LrScheduler;
+
     use super::super::test_support::{assert_close, assert_record_round_trip};
     use super::*;
 

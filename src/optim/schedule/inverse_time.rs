@@ -8,10 +8,7 @@
 //! Named apart from the lecture's recursive rule
 //! ([`InverseTimeRecursive`](super::InverseTimeRecursive)), which decays much faster.
 
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
-
-use super::{t_from_record, t_record};
 
 #[derive(Debug, Clone)]
 pub struct InverseTime {
@@ -34,24 +31,12 @@ impl InverseTime {
     }
 }
 
-impl LrScheduler for InverseTime {
-    fn step(&mut self) -> LearningRate {
-        let alpha = self.at(self.t);
-        self.t += 1;
-        alpha
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        t_record(self.t)
-    }
-
-    fn load_record(&mut self, record: LrSchedulerRecord) {
-        self.t = t_from_record(&record, self.t);
-    }
-}
+closed_form_lr_scheduler!(InverseTime);
 
 #[cfg(test)]
 mod tests {
+    use burn::lr_scheduler::LrScheduler;
+
     use super::super::test_support::{assert_close, assert_record_round_trip};
     use super::*;
 

@@ -10,10 +10,7 @@
 //! `shared/lecture.md` §3.) ρ is a duration here: a number of steps or epochs, the schedule's
 //! unit; it need not be a whole number.
 
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
-
-use super::{t_from_record, t_record};
 
 #[derive(Debug, Clone)]
 pub struct Linear {
@@ -48,24 +45,12 @@ impl Linear {
     }
 }
 
-impl LrScheduler for Linear {
-    fn step(&mut self) -> LearningRate {
-        let alpha = self.at(self.t);
-        self.t += 1;
-        alpha
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        t_record(self.t)
-    }
-
-    fn load_record(&mut self, record: LrSchedulerRecord) {
-        self.t = t_from_record(&record, self.t);
-    }
-}
+closed_form_lr_scheduler!(Linear);
 
 #[cfg(test)]
 mod tests {
+    use burn::lr_scheduler::LrScheduler;
+
     use super::super::test_support::{assert_close, assert_record_round_trip};
     use super::*;
 

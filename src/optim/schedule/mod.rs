@@ -14,6 +14,28 @@
 //! [`build_schedule`](crate::optim::build_schedule) nests them as `PerEpoch(Warmup(family))`:
 //! the warmup is counted in the schedule's unit.
 
+/// `LrScheduler` for a schedule whose α^(t) is a closed form `at(t)` in the unit counter
+/// `t`: each step yields α^(t) and advances t, and t is all its record holds.
+macro_rules! closed_form_lr_scheduler {
+    ($schedule:ty) => {
+        impl burn::lr_scheduler::LrScheduler for $schedule {
+            fn step(&mut self) -> burn::optim::LearningRate {
+                let alpha = self.at(self.t);
+                self.t += 1;
+                alpha
+            }
+
+            fn to_record(&self) -> burn::lr_scheduler::LrSchedulerRecord {
+                super::t_record(self.t)
+            }
+
+            fn load_record(&mut self, record: burn::lr_scheduler::LrSchedulerRecord) {
+                self.t = super::t_from_record(&record, self.t);
+            }
+        }
+    };
+}
+
 mod constant;
 mod cosine;
 mod exponential;

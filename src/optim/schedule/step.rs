@@ -4,10 +4,7 @@
 //! α^(t) = α^(0) γ^⌊t/k⌋,    0 < γ ≤ 1, k ≥ 1
 //! ```
 
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
-
-use super::{t_from_record, t_record};
 
 #[derive(Debug, Clone)]
 pub struct StepDecay {
@@ -38,24 +35,12 @@ impl StepDecay {
     }
 }
 
-impl LrScheduler for StepDecay {
-    fn step(&mut self) -> LearningRate {
-        let alpha = self.at(self.t);
-        self.t += 1;
-        alpha
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        t_record(self.t)
-    }
-
-    fn load_record(&mut self, record: LrSchedulerRecord) {
-        self.t = t_from_record(&record, self.t);
-    }
-}
+closed_form_lr_scheduler!(StepDecay);
 
 #[cfg(test)]
 mod tests {
+    use burn::lr_scheduler::LrScheduler;
+
     use super::super::test_support::{assert_close, assert_record_round_trip};
     use super::*;
 
