@@ -57,13 +57,6 @@ fn with_weight_decay<const D: usize>(
     }
 }
 
-fn form(form: config::MomentumForm) -> MomentumForm {
-    match form {
-        config::MomentumForm::Lecture => MomentumForm::Lecture,
-        config::MomentumForm::Pytorch => MomentumForm::Pytorch,
-    }
-}
-
 /// The gradient clipping `[training]` asks for, if any.
 pub fn build_clipping(training: &config::TrainingConfig) -> Option<GradientClipping> {
     training
@@ -80,13 +73,13 @@ pub fn build_optimizer(config: &OptimizerConfig) -> ModuleOptimizer {
         }),
         OptimizerConfig::Momentum(c) => ModuleOptimizer::from(Momentum {
             momentum: c.momentum,
-            form: form(c.form),
+            form: c.form,
             dampening: c.dampening,
             weight_decay: c.weight_decay,
         }),
         OptimizerConfig::Nesterov(c) => ModuleOptimizer::from(Nesterov {
             momentum: c.momentum,
-            form: form(c.form),
+            form: c.form,
             weight_decay: c.weight_decay,
         }),
         OptimizerConfig::Adagrad(c) => ModuleOptimizer::from(AdaGrad {

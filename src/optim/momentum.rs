@@ -28,14 +28,8 @@ use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
 
-/// Which convention the velocity follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MomentumForm {
-    /// `v ← λ v − α g ; θ ← θ + v`.
-    Lecture,
-    /// `b ← μ b + (1 − d) g ; θ ← θ − α b`.
-    Pytorch,
-}
+/// Which convention the velocity follows: the config's `form` key, used as is.
+pub use crate::config::MomentumForm;
 
 /// Heavy-ball momentum.
 #[derive(Debug, Clone)]
