@@ -4,6 +4,7 @@
 //! and every error must name `file:line` and the column at fault.
 
 use super::{Dataset, Targets, Task};
+use crate::config::MAX_CLASSES;
 use crate::{Error, Result, bail};
 use std::path::Path;
 
@@ -103,6 +104,19 @@ pub(crate) fn parse_csv(
         bail!("{source}:{header_line}: no data rows after the header");
     }
 
+    if let Some(&first) = labels.first()
+        && labels.iter().all(|&l| l == first)
+    {
+        let name = match &label_parser {
+            LabelParser::Names(names) => names[first as usize].clone(),
+            _ => first.to_string(),
+        };
+        bail!(
+            "{source}: label column {} holds one class ({}) in every row; a classifier needs examples of at least two",
+            quoted(label),
+            quoted(&name)
+        );
+    }
     let targets = match label_parser {
         LabelParser::Values => Targets::Values(targets),
         LabelParser::Names(names) => Targets::Classes {
@@ -257,11 +271,11 @@ impl<'a> LabelParser<'a> {
             (Task::Classification, None) => Ok(Self::Indices),
             (Task::Classification, Some(names)) => {
                 if names.is_empty() {
-                    bail!("{source}: class_names is empty");
+                    bail!("{source}: data.classes is empty");
                 }
                 for (i, name) in names.iter().enumerate() {
                     if names[..i].contains(name) {
-                        bail!("{source}: class_names lists {} twice", quoted(name));
+                        bail!("{source}: data.classes lists {} twice", quoted(name));
                     }
                 }
                 Ok(Self::Names(names))
@@ -273,16 +287,21 @@ impl<'a> LabelParser<'a> {
         let cell = cell.trim();
         match self {
             Self::Values => unreachable!("regression labels are parsed as numbers"),
-            Self::Indices => cell.parse::<u32>().map_err(|_| {
-                format!(
-                    "unknown label {} (expected an integer class index 0, 1, 2, ... or class_names)",
+            Self::Indices => match cell.parse::<u32>() {
+                // A label is an output width: a stray large number must not size the model.
+                Ok(index) if index as usize >= MAX_CLASSES => Err(format!(
+                    "label {index} is not a class index below {MAX_CLASSES}, the most classes allowed"
+                )),
+                Ok(index) => Ok(index),
+                Err(_) => Err(format!(
+                    "unknown label {} (expected an integer class index 0, 1, 2, ... or data.classes)",
                     quoted(cell)
-                )
-            }),
+                )),
+            },
             Self::Names(names) => match names.iter().position(|name| name == cell) {
                 Some(i) => Ok(i as u32),
                 None => Err(format!(
-                    "unknown label {} (expected one of class_names: {})",
+                    "unknown label {} (expected one of data.classes: {})",
                     quoted(cell),
                     list_names(names)
                 )),
@@ -570,7 +589,7 @@ mod tests {
         let result = load_with("x,y\n1,a\n", "y", None, Task::Classification, Some(&twice));
         let message = result.unwrap_err().message().to_string();
         assert!(
-            message.contains("points.csv: class_names lists \"a\" twice"),
+            message.contains("points.csv: data.classes lists \"a\" twice"),
             "{message}"
         );
     }
@@ -584,6 +603,29 @@ mod tests {
         let data = load("x,y\n\"1\"\"\",0\n");
         let message = error_at(data, 2);
         assert!(message.contains(r#""1\"""#), "{message}");
+    }
+
+    #[test]
+    fn a_single_class_is_refused() {
+        let message = load("x,y\n1,0\n2,0\n").unwrap_err().to_string();
+        assert!(
+            message.contains("points.csv: label column \"y\" holds one class (\"0\")"),
+            "{message}"
+        );
+        let names = strings(&["a", "b"]);
+        let message = load_with("x,y\n1,b\n", "y", None, Task::Classification, Some(&names))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("one class (\"b\")"), "{message}");
+        // Regression has no classes to count.
+        assert!(load_with("x,y\n1,0\n2,0\n", "y", None, Task::Regression, None).is_ok());
+    }
+
+    #[test]
+    fn huge_integer_labels_do_not_size_the_model() {
+        let message = error_at(load("x,y\n1,0\n2,4294967295\n"), 3);
+        assert!(message.contains("label 4294967295"), "{message}");
+        assert!(message.contains(&MAX_CLASSES.to_string()), "{message}");
     }
 
     #[test]

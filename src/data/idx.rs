@@ -25,19 +25,50 @@ pub struct IdxArray {
 }
 
 /// Read an IDX file of unsigned bytes; gzip is detected by its magic bytes, not by the name.
+///
+/// A gzipped file is inflated only as far as its header says the array goes (plus one byte,
+/// to notice trailing data), so a small file whose header or content claims gigabytes
+/// cannot exhaust memory.
 pub fn read_idx(path: &Path) -> Result<IdxArray> {
     let raw = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    let source = path.display();
-    let bytes = if raw.starts_with(&GZIP_MAGIC) {
-        let mut inflated = Vec::new();
-        MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut inflated)
+    let source = path.display().to_string();
+    if raw.starts_with(&GZIP_MAGIC) {
+        let bytes = inflate_bounded(&raw)
             .map_err(|e| Error::new(format!("{source}: corrupt or truncated gzip data: {e}")))?;
-        inflated
-    } else {
-        raw
-    };
-    parse_idx(&bytes, &source.to_string())
+        return parse_idx(&bytes, &source);
+    }
+    parse_idx(&raw, &source).map_err(|e| {
+        if path.extension().is_some_and(|ext| ext == "gz") {
+            Error::new(format!(
+                "{e} (the name ends in .gz, but the file is not gzip data: it does not start with 1f 8b)"
+            ))
+        } else {
+            e
+        }
+    })
+}
+
+/// The inflated IDX header and at most one byte more than the array it declares.
+fn inflate_bounded(gzip: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut decoder = MultiGzDecoder::new(gzip);
+    let mut bytes = Vec::new();
+    (&mut decoder).take(4).read_to_end(&mut bytes)?;
+    if bytes.len() < 4 {
+        return Ok(bytes);
+    }
+    let ndims = u64::from(bytes[3]);
+    (&mut decoder).take(4 * ndims).read_to_end(&mut bytes)?;
+    let declared = bytes[4..]
+        .chunks_exact(4)
+        .try_fold(1u64, |acc, b| {
+            acc.checked_mul(u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+        })
+        // Dimensions too large to multiply are reported by `parse_idx`; read no data.
+        .unwrap_or(0);
+    decoder
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
@@ -84,14 +115,15 @@ fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
     };
     let data = &bytes[header_len..];
     if data.len() != expected {
-        let problem = if data.len() < expected {
-            "truncated IDX file"
-        } else {
-            "IDX file has trailing bytes"
-        };
+        if data.len() < expected {
+            bail!(
+                "{source}: truncated IDX file: expected {expected} bytes of data for dims {dims:?}, found {}",
+                data.len()
+            );
+        }
+        // A gzipped file is inflated one byte past the array only: "more", not a count.
         bail!(
-            "{source}: {problem}: expected {expected} bytes of data for dims {dims:?}, found {}",
-            data.len()
+            "{source}: IDX file has trailing bytes: expected {expected} bytes of data for dims {dims:?}, found more"
         );
     }
     Ok(IdxArray {
@@ -231,6 +263,67 @@ mod tests {
             message.contains("cut.gz: corrupt or truncated gzip"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn huge_or_overflowing_dimensions_allocate_nothing() {
+        // (4 billion)³ overflows usize; 4 billion fits but exceeds the file.
+        let mut header = vec![0, 0, 8, 3];
+        header.extend([255; 12]);
+        let message = read_bytes(&header);
+        assert!(message.contains("too large"), "{message}");
+        let message = read_bytes(&[0, 0, 8, 1, 255, 255, 255, 255, 1, 2]);
+        assert!(
+            message.contains("truncated IDX file: expected 4294967295 bytes"),
+            "{message}"
+        );
+        // The same header gzipped: inflated only as far as the data goes, not 4 GB.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("claims-4gb.gz");
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder
+            .write_all(&[0, 0, 8, 1, 255, 255, 255, 255, 1, 2])
+            .unwrap();
+        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let message = read_idx(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("claims-4gb.gz: truncated IDX file"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn gz_name_without_gzip_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("train-labels-idx1-ubyte.gz");
+        std::fs::write(&path, b"<html>not found</html>").unwrap();
+        let message = read_idx(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("train-labels-idx1-ubyte.gz: not an IDX file"),
+            "{message}"
+        );
+        assert!(message.contains("not gzip data"), "{message}");
+        // Detection is by content: a raw IDX file named .gz still reads.
+        write_idx(&path, &[2], &[1, 2], false).unwrap();
+        assert_eq!(read_idx(&path).unwrap().data, vec![1, 2]);
+        // Gzip trailing data is noticed without inflating it all.
+        write_idx(&path, &[2], &[1, 2], true).unwrap();
+        let mut bytes = {
+            let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+            encoder
+                .write_all(&[0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3, 4])
+                .unwrap();
+            encoder.finish().unwrap()
+        };
+        std::fs::write(&path, &bytes).unwrap();
+        let message = read_idx(&path).unwrap_err().to_string();
+        assert!(message.contains("trailing bytes"), "{message}");
+        // Garbage after the gzip magic.
+        bytes.truncate(2);
+        bytes.extend_from_slice(b"garbage");
+        std::fs::write(&path, &bytes).unwrap();
+        let message = read_idx(&path).unwrap_err().to_string();
+        assert!(message.contains("corrupt or truncated gzip"), "{message}");
     }
 
     #[test]
