@@ -83,6 +83,23 @@ pub const LECTURE_1D_DEFAULT_N: usize = 10_000;
 pub const LECTURE_1D_DEFAULT_A_STAR: f64 = 2.0;
 pub const LECTURE_1D_DEFAULT_B_STAR: f64 = -1.0;
 
+// Upper bounds on sizes, far above what the lecture's problems need, so that a typo (an extra
+// zero, `1e9`) is a range error naming the key instead of an allocation that exhausts memory
+// or a run that never ends.
+
+/// `training.epochs` ≤ this.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// `training.batch_size` ≤ this: the data loader reserves a batch's worth of indices up front.
+pub const MAX_BATCH_SIZE: usize = 1_000_000;
+/// Every entry of `model.hidden` ≤ this.
+pub const MAX_HIDDEN_WIDTH: usize = 65_536;
+/// `model.hidden` has at most this many layers.
+pub const MAX_HIDDEN_LAYERS: usize = 64;
+/// `data.n` (lecture_1d) ≤ this.
+pub const MAX_LECTURE_1D_N: usize = 10_000_000;
+/// `data.classes` lists at most this many names; integer CSV labels are below it.
+pub const MAX_CLASSES: usize = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
@@ -718,6 +735,22 @@ fn non_negative(key: &'static str, value: f64) -> Check {
     }
 }
 
+/// A list of column or class names: not empty, no empty name, no name twice.
+fn check_names(key: &'static str, names: &[String]) -> Check {
+    if names.is_empty() {
+        return Err((key, "must list at least one name".into()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err((key, format!("entry {} is empty", i + 1)));
+        }
+        if names[..i].contains(name) {
+            return Err((key, format!("lists {name:?} twice")));
+        }
+    }
+    Ok(())
+}
+
 fn in_unit_interval(key: &'static str, value: f64) -> Check {
     if (0.0..1.0).contains(&value) {
         Ok(())
@@ -765,9 +798,12 @@ impl Config {
         for assignment in overrides {
             apply_override(&mut table, assignment)?;
         }
-        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| {
+        let mut config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
                 let path = e.path().to_string();
+                if let Some(inner) = tagged_section_error(&table, &path) {
+                    return Error::new(format!("{origin}: {inner}"));
+                }
                 let path = if path == "." { "(top level)" } else { &path };
                 Error::new(format!("{origin}: {path}: {}", e.inner()))
             })?;
@@ -819,6 +855,41 @@ impl Config {
                 ),
             ));
         }
+        if data.path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err(("data.path", "must not be empty".into()));
+        }
+        if data.label.as_ref().is_some_and(|l| l.trim().is_empty()) {
+            return Err(("data.label", "must not be empty".into()));
+        }
+        for (key, names) in [
+            ("data.features", &data.features),
+            ("data.classes", &data.classes),
+        ] {
+            if let Some(names) = names {
+                check_names(key, names)?;
+            }
+        }
+        if data.classes.as_ref().is_some_and(|c| c.len() > MAX_CLASSES) {
+            return Err((
+                "data.classes",
+                format!(
+                    "at most {MAX_CLASSES} classes, got {}",
+                    data.classes.as_ref().map_or(0, Vec::len)
+                ),
+            ));
+        }
+        // Checked whatever the source: a NaN stored in config.toml would never compare equal
+        // to itself, and `--resume` would refuse the run's own config.
+        for (key, value) in [("data.a_star", data.a_star), ("data.b_star", data.b_star)] {
+            if value.is_some_and(|v| !v.is_finite()) {
+                return Err((key, "must be a finite number".into()));
+            }
+        }
+        if let Some(n) = data.n
+            && n > MAX_LECTURE_1D_N
+        {
+            return Err(("data.n", format!("must be ≤ {MAX_LECTURE_1D_N}, got {n}")));
+        }
         match data.source {
             DataSource::Csv => {
                 if data.path.is_none() {
@@ -849,11 +920,6 @@ impl Config {
                 if data.n.is_some_and(|n| n < 2) {
                     return Err(("data.n", "must be ≥ 2".into()));
                 }
-                for (key, value) in [("data.a_star", data.a_star), ("data.b_star", data.b_star)] {
-                    if value.is_some_and(|v| !v.is_finite()) {
-                        return Err((key, "must be a finite number".into()));
-                    }
-                }
             }
             DataSource::BreastCancer | DataSource::Digits => {}
         }
@@ -868,6 +934,21 @@ impl Config {
             }
             if model.hidden.contains(&0) {
                 return Err(("model.hidden", "every hidden size must be ≥ 1".into()));
+            }
+            if model.hidden.len() > MAX_HIDDEN_LAYERS {
+                return Err((
+                    "model.hidden",
+                    format!(
+                        "at most {MAX_HIDDEN_LAYERS} hidden layers, got {}",
+                        model.hidden.len()
+                    ),
+                ));
+            }
+            if let Some(&width) = model.hidden.iter().find(|&&w| w > MAX_HIDDEN_WIDTH) {
+                return Err((
+                    "model.hidden",
+                    format!("every hidden size must be ≤ {MAX_HIDDEN_WIDTH}, got {width}"),
+                ));
             }
         }
         if model.kind == ModelKind::Linear && self.is_classification_source() {
@@ -890,11 +971,20 @@ impl Config {
         self.schedule.validate(self.optimizer.learning_rate())?;
 
         let training = &self.training;
-        if training.epochs == 0 {
-            return Err(("training.epochs", "must be ≥ 1".into()));
+        if !(1..=MAX_EPOCHS).contains(&training.epochs) {
+            return Err((
+                "training.epochs",
+                format!("must be ≥ 1 and ≤ {MAX_EPOCHS}, got {}", training.epochs),
+            ));
         }
-        if training.batch_size == 0 {
-            return Err(("training.batch_size", "must be ≥ 1".into()));
+        if !(1..=MAX_BATCH_SIZE).contains(&training.batch_size) {
+            return Err((
+                "training.batch_size",
+                format!(
+                    "must be ≥ 1 and ≤ {MAX_BATCH_SIZE}, got {}",
+                    training.batch_size
+                ),
+            ));
         }
         if let Err(e) = crate::device::DeviceSpec::parse(&training.device) {
             return Err(("training.device", e.to_string()));
@@ -977,6 +1067,44 @@ impl DataSource {
             DataSource::Csv => "csv",
             DataSource::Mnist => "mnist",
         }
+    }
+}
+
+/// `key.path: message` for an error inside `[optimizer]` or `[schedule]`, whose key serde
+/// loses: a tagged enum's fields are buffered before the variant is chosen, so a wrong type
+/// is reported at the section (`optimizer: invalid type: string "x", expected f64`).
+/// Deserializing the chosen variant's own struct again finds the key. `None` when `path` is
+/// not such a section or the retry finds nothing more precise.
+fn tagged_section_error(table: &toml::Table, path: &str) -> Option<String> {
+    fn retry<T: serde::de::DeserializeOwned>(section: &str, fields: toml::Table) -> Option<String> {
+        let error = serde_path_to_error::deserialize::<_, T>(toml::Value::Table(fields)).err()?;
+        let key = error.path().to_string();
+        (key != ".").then(|| format!("{section}.{key}: {}", error.inner()))
+    }
+    if path != "optimizer" && path != "schedule" {
+        return None;
+    }
+    let mut fields = table.get(path)?.as_table()?.clone();
+    let name = fields.remove("name")?;
+    let name = name.as_str()?;
+    match (path, name) {
+        ("optimizer", "sgd" | "gd") => retry::<SgdConfig>(path, fields),
+        ("optimizer", "momentum") => retry::<MomentumConfig>(path, fields),
+        ("optimizer", "nesterov") => retry::<NesterovConfig>(path, fields),
+        ("optimizer", "adagrad") => retry::<AdagradConfig>(path, fields),
+        ("optimizer", "rmsprop") => retry::<RmspropConfig>(path, fields),
+        ("optimizer", "adam") => retry::<AdamConfig>(path, fields),
+        ("optimizer", "adamw") => retry::<AdamwConfig>(path, fields),
+        ("schedule", "constant") => retry::<ConstantScheduleConfig>(path, fields),
+        ("schedule", "linear") => retry::<LinearScheduleConfig>(path, fields),
+        ("schedule", "inverse_time_recursive") => {
+            retry::<InverseTimeRecursiveScheduleConfig>(path, fields)
+        }
+        ("schedule", "inverse_time") => retry::<InverseTimeScheduleConfig>(path, fields),
+        ("schedule", "exponential") => retry::<ExponentialScheduleConfig>(path, fields),
+        ("schedule", "step") => retry::<StepScheduleConfig>(path, fields),
+        ("schedule", "cosine") => retry::<CosineScheduleConfig>(path, fields),
+        _ => None,
     }
 }
 

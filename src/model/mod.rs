@@ -41,6 +41,29 @@ pub enum OutputKind {
     Regression,
 }
 
+/// The most parameters a model may have (400 MB of `f32`, before gradients and optimizer
+/// state): a bigger one is refused before any allocation. The config's own bounds
+/// (`MAX_HIDDEN_WIDTH`, ...) still allow absurd products with a wide input or many classes.
+pub const MAX_PARAMETERS: usize = 100_000_000;
+
+/// Refuses a model whose dense layers `(inputs, outputs)` (each with a bias) hold more than
+/// [`MAX_PARAMETERS`] parameters, naming the key that sized it.
+fn check_parameter_count(key: &str, layers: &[(usize, usize)]) -> Result<()> {
+    let count = layers.iter().try_fold(0usize, |total, &(inputs, outputs)| {
+        inputs
+            .checked_add(1)?
+            .checked_mul(outputs)
+            .and_then(|layer| total.checked_add(layer))
+    });
+    match count {
+        Some(count) if count <= MAX_PARAMETERS => Ok(()),
+        _ => bail!(
+            "{key}: the model would have {} parameters, more than the {MAX_PARAMETERS} allowed (layers (inputs, outputs): {layers:?})",
+            count.map_or_else(|| "too many".to_string(), |c| c.to_string())
+        ),
+    }
+}
+
 /// The shape of the problem a model is built for: input dimension and number of classes
 /// (`None` for regression).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +93,12 @@ impl Model {
                         "model.kind: \"logistic\" is binary but the data have {k} classes (use softmax or mlp)"
                     );
                 }
+                check_parameter_count("model.kind", &[(dim, 1)])?;
                 Model::Logistic(LogisticRegression::new(dim, init, rng, device))
             }
             ModelKind::Softmax => {
                 let k = need_classes("softmax")?;
+                check_parameter_count("model.kind", &[(dim, k)])?;
                 Model::Softmax(SoftmaxRegression::new(dim, k, init, rng, device))
             }
             ModelKind::Mlp => {
@@ -85,6 +110,12 @@ impl Model {
                     ),
                     _ => k,
                 };
+                let widths: Vec<usize> = std::iter::once(dim)
+                    .chain(config.hidden.iter().copied())
+                    .chain([outputs])
+                    .collect();
+                let layers: Vec<(usize, usize)> = widths.windows(2).map(|w| (w[0], w[1])).collect();
+                check_parameter_count("model.hidden", &layers)?;
                 Model::Mlp(Mlp::new(
                     dim,
                     &config.hidden,
@@ -101,6 +132,7 @@ impl Model {
                         "model.kind: \"linear\" is a regression model but the data have {k} classes"
                     );
                 }
+                check_parameter_count("model.kind", &[(dim, 1)])?;
                 Model::Linear(LinearRegression::new(dim, init, rng, device))
             }
         })
