@@ -116,7 +116,9 @@ impl RunDir {
 }
 
 /// `artifacts/<name>-<YYYYMMDD-HHMMSS>`, with `-2`, `-3`, ... appended if that exists already.
-pub fn fresh_run_path(artifacts: &Path, name: &str) -> PathBuf {
+/// `name` must be a plain name ([`check_run_name`]), so the run stays inside `artifacts`.
+pub fn fresh_run_path(artifacts: &Path, name: &str) -> Result<PathBuf> {
+    check_run_name(name)?;
     let stamp = utc_timestamp(SystemTime::now());
     let base = artifacts.join(format!("{name}-{stamp}"));
     let mut candidate = base.clone();
@@ -125,7 +127,25 @@ pub fn fresh_run_path(artifacts: &Path, name: &str) -> PathBuf {
         candidate = PathBuf::from(format!("{}-{suffix}", base.display()));
         suffix += 1;
     }
-    candidate
+    Ok(candidate)
+}
+
+/// Refuses a run name that is not one plain path component: empty, `.` or `..`, with a path
+/// separator, or absolute. A name becomes a directory under `artifacts/`, and must not lead
+/// out of it; a directory chosen on purpose is what `--run-dir` is for.
+pub fn check_run_name(name: &str) -> Result<()> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && Path::new(name).is_relative();
+    if plain {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "run name {name:?} is not a plain name (no path separators, `.` or `..`); use --run-dir to choose a directory"
+        )))
+    }
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC.
@@ -159,6 +179,19 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn run_names_stay_inside_artifacts() {
+        let artifacts = Path::new("artifacts");
+        for name in ["quickstart", "my run", "..x", "a.b", "ünï"] {
+            let path = fresh_run_path(artifacts, name).unwrap();
+            assert_eq!(path.parent(), Some(artifacts), "{name}");
+        }
+        for name in ["", ".", "..", "../x", "a/b", "/tmp/x", "a\\b", "x\0y"] {
+            let message = fresh_run_path(artifacts, name).unwrap_err().to_string();
+            assert!(message.contains("not a plain name"), "{message}");
+        }
+    }
 
     #[test]
     fn timestamps_are_utc_calendar_dates() {
