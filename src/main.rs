@@ -47,6 +47,10 @@ enum Command {
         /// The device: cpu, flex, ndarray, wgpu[:N], cuda[:N] (overrides training.device).
         #[arg(long, value_name = "D")]
         device: Option<String>,
+        /// Check everything and write nothing: load the config and data, build the model on
+        /// the device, print the data sizes, parameter count, steps per epoch and run dir.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Evaluate a run's checkpoint: loss, accuracy and confusion matrix; writes eval.json.
     Eval {
@@ -144,20 +148,28 @@ fn run(command: Command) -> sgdlab::Result<()> {
             run_dir,
             resume,
             device,
+            dry_run,
         } => {
             if let Some(device) = device {
                 overrides.push(format!("training.device={device}"));
             }
             let name = config_name(&config);
             let config = Config::load(&config, &overrides)?;
-            let result = train(TrainRequest {
+            let request = TrainRequest {
                 config,
                 name,
                 run_dir,
                 resume,
                 artifacts: PathBuf::from("artifacts"),
                 progress: Progress::Auto,
-            })?;
+            };
+            if dry_run {
+                let summary = sgdlab::train::dry_run(&request)?;
+                print_warnings(&summary.warnings);
+                print!("{summary}");
+                return Ok(());
+            }
+            let result = train(request)?;
             let mut summary = format!(
                 "trained {} epochs; run dir {}",
                 result.epochs,

@@ -1,11 +1,13 @@
 //! Training through burn-train's learner: config → data → model → optimizer/schedule →
 //! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch) → run dir.
 
+mod dry_run;
 mod metrics;
 mod renderer;
 mod step;
 pub mod trace;
 
+pub use dry_run::{DryRunSummary, dry_run};
 pub use metrics::{COLUMNS, EpochRow, STEP_COLUMNS, read_csv};
 pub use step::{StepOutput, Trainee};
 
@@ -89,6 +91,10 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         classes: splits.train.classes(),
     };
     let model = Model::new(&config.model, problem, seed, &device.clone().autodiff())?;
+    if let Some(epoch) = resume_from {
+        // burn-train panics on a checkpoint it cannot load: refuse it first, writing nothing.
+        dry_run::check_resume_checkpoint(&run, epoch, &model)?;
+    }
 
     if config.training.trace_parameters {
         // Before the run dir exists: a refused config leaves nothing behind.
@@ -204,7 +210,7 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
                 path.display()
             ),
             Some(path) => path.clone(),
-            None => fresh_run_path(&request.artifacts, &request.name),
+            None => fresh_run_path(&request.artifacts, &request.name)?,
         };
         return Ok((RunDir::new(path), request.config.clone(), None));
     }

@@ -1,0 +1,169 @@
+//! `sgdlab train --dry-run`: everything training does before its first step (config, data,
+//! split, standardization, the model on the device, the run dir it would use, for `--resume`
+//! the checkpoint it would continue from) and nothing it writes.
+//!
+//! Also home of the check `--resume` runs on the checkpoint it is about to continue: burn-train
+//! panics on a checkpoint it cannot load, so a bad one is refused here first, naming the file.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use burn::lr_scheduler::LrSchedulerRecord;
+use burn::module::Module;
+use burn::optim::OptimizerRecord;
+use burn::store::ModuleRecord;
+
+use crate::model::{Model, Problem};
+use crate::optim::schedule::steps_per_epoch;
+use crate::prepare::prepare;
+use crate::run_dir::RunDir;
+use crate::{Error, Result, device};
+
+use super::{TrainRequest, Trainee, open_run_dir, trace};
+
+/// What a training run would do, as `sgdlab train --dry-run` prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DryRunSummary {
+    /// The run dir training would create (or, with `resume_after`, continue).
+    pub run_dir: PathBuf,
+    /// `--resume`: the last complete checkpoint's epoch, which training would continue after.
+    pub resume_after: Option<usize>,
+    /// The data source's name (`breast_cancer`, `csv`, ...).
+    pub source: String,
+    pub train_examples: usize,
+    pub valid_examples: usize,
+    pub test_examples: usize,
+    /// Features per example.
+    pub features: usize,
+    /// `None` for regression.
+    pub classes: Option<usize>,
+    pub parameters: usize,
+    pub device: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// ⌈n_train / m⌉.
+    pub steps_per_epoch: usize,
+    /// What training would warn about, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Prepares everything `request` would train with, on its device, and writes nothing: no run
+/// dir, no config.toml, no checkpoint. Fails exactly where training would fail before its
+/// first step, with the same message.
+pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
+    let (run, config, resume_after) = open_run_dir(request)?;
+    let device = device::resolve(&config.training.device)?;
+    let seed = config.training.seed;
+    let stored_standardizer = match resume_after {
+        Some(_) => run.load_standardizer()?,
+        None => None,
+    };
+    let prepared = prepare(
+        &config.data,
+        config.is_regression(),
+        seed,
+        stored_standardizer.as_ref(),
+    )?;
+    let splits = prepared.splits;
+    let problem = Problem {
+        dim: splits.train.dim,
+        classes: splits.train.classes(),
+    };
+    let model = Model::new(&config.model, problem, seed, &device)?;
+    if config.training.trace_parameters {
+        trace::check_size(&model)?;
+    }
+    if let Some(epoch) = resume_after {
+        check_resume_checkpoint(&run, epoch, &model)?;
+    }
+    let steps_per_epoch = steps_per_epoch(splits.train.len(), config.training.batch_size);
+    Ok(DryRunSummary {
+        run_dir: run.path,
+        resume_after,
+        source: config.data.source.name().to_string(),
+        train_examples: splits.train.len(),
+        valid_examples: splits.valid.as_ref().map_or(0, |d| d.len()),
+        test_examples: splits.test.as_ref().map_or(0, |d| d.len()),
+        features: problem.dim,
+        classes: problem.classes,
+        parameters: model.num_params(),
+        device: config.training.device.clone(),
+        epochs: config.training.epochs,
+        batch_size: config.training.batch_size,
+        steps_per_epoch,
+        warnings: config.warnings(Some(steps_per_epoch)),
+    })
+}
+
+/// Checks that the checkpoint of `epoch` in `run` can be continued with `model`: the model
+/// record loads and fits the model's shapes, and the optimizer and scheduler records load.
+/// Each failure names the file.
+pub(super) fn check_resume_checkpoint(run: &RunDir, epoch: usize, model: &Model) -> Result<()> {
+    let path = run.model_checkpoint(epoch);
+    let record = ModuleRecord::load(&path)
+        .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", path.display())))?;
+    // The learner checkpoints the `Trainee` (model + clipping setting); load through it.
+    let trainee = Trainee {
+        model: model.clone(),
+        clipping: None,
+        trace: None,
+    };
+    trainee.try_load_record(record).map_err(|e| {
+        Error::new(format!(
+            "{}: checkpoint does not fit the run's model (was config.toml edited?): {e}",
+            path.display()
+        ))
+    })?;
+    let dir = run.checkpoint_dir();
+    let optim = dir.join(format!("optim-{epoch}.bpk"));
+    OptimizerRecord::load(&optim)
+        .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", optim.display())))?;
+    let scheduler = dir.join(format!("scheduler-{epoch}.bpk"));
+    LrSchedulerRecord::load(&scheduler).map_err(|e| {
+        Error::new(format!(
+            "{}: cannot load checkpoint: {e}",
+            scheduler.display()
+        ))
+    })?;
+    Ok(())
+}
+
+impl fmt::Display for DryRunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "dry run: nothing written")?;
+        write!(
+            f,
+            "data      {}: {} train, {} valid, {} test examples; {} features",
+            self.source,
+            self.train_examples,
+            self.valid_examples,
+            self.test_examples,
+            self.features
+        )?;
+        match self.classes {
+            Some(k) => writeln!(f, "; {k} classes")?,
+            None => writeln!(f, "; real-valued targets")?,
+        }
+        writeln!(
+            f,
+            "model     {} parameters, built on {}",
+            self.parameters, self.device
+        )?;
+        writeln!(
+            f,
+            "training  {} epochs × {} steps of m = {} ({} optimizer steps)",
+            self.epochs,
+            self.steps_per_epoch,
+            self.batch_size,
+            self.epochs as u64 * self.steps_per_epoch as u64
+        )?;
+        match self.resume_after {
+            Some(epoch) => writeln!(
+                f,
+                "run dir   {} (would resume after epoch {epoch})",
+                self.run_dir.display()
+            ),
+            None => writeln!(f, "run dir   {} (would be created)", self.run_dir.display()),
+        }
+    }
+}
