@@ -1,7 +1,8 @@
 //! sgdlab: the lecture on stochastic gradient descent as measured software on Burn.
 //!
 //! Data flows one way: [`config`] → [`data`] (through [`prepare`]) → [`batch`] → [`model`] →
-//! [`optim`] → [`train`] → the run directory ([`run_dir`]), which [`eval`] reads back.
+//! [`optim`] → [`train`] → the run directory ([`run_dir`]), which [`eval`] reads back and
+//! [`plot`] draws.
 
 pub mod batch;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod eval;
 pub mod model;
 pub mod optim;
+pub mod plot;
 pub mod prepare;
 pub mod rng;
 pub mod run_dir;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use sgdlab::config::Config;
 use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
+use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
 use sgdlab::train::{Progress, TrainRequest, train};
@@ -51,6 +52,9 @@ enum Command {
         /// the device, print the data sizes, parameter count, steps per epoch and run dir.
         #[arg(long)]
         dry_run: bool,
+        /// Do not write the figures (SVG and PNG) into the run dir at the end.
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Evaluate a run's checkpoint: loss, accuracy and confusion matrix; writes eval.json.
     Eval {
@@ -96,6 +100,22 @@ enum Command {
         /// Overwrite the --out file if it exists.
         #[arg(long)]
         force: bool,
+    },
+    /// Draw runs' figures as SVG and PNG: loss, accuracy, suboptimality, batch loss and
+    /// learning rate, against epochs, steps, examples seen and wall time.
+    ///
+    /// Several runs overlay in each figure, one colour per run. Prints the files written.
+    Plot {
+        /// Run directories written by `sgdlab train`.
+        #[arg(required = true, value_name = "RUN_DIR")]
+        run_dirs: Vec<PathBuf>,
+        /// Where to write [default: the run dir for one run; artifacts/compare-<UTC
+        /// timestamp> for several].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The loss axes' scale; auto is log when the loss spans two decades.
+        #[arg(long, value_enum, default_value = "auto")]
+        loss_scale: LossScale,
     },
 }
 
@@ -149,6 +169,7 @@ fn run(command: Command) -> sgdlab::Result<()> {
             resume,
             device,
             dry_run,
+            no_plots,
         } => {
             if let Some(device) = device {
                 overrides.push(format!("training.device={device}"));
@@ -190,6 +211,17 @@ fn run(command: Command) -> sgdlab::Result<()> {
                 "evaluate with: sgdlab eval {}",
                 result.run_dir.path.display()
             );
+            if !no_plots {
+                // The run itself succeeded; a figure that cannot be drawn must not fail it.
+                match plot_run(&result.run_dir, &PlotOptions::default()) {
+                    Ok(written) => println!(
+                        "wrote {} figures (SVG and PNG) in {}",
+                        written.len(),
+                        result.run_dir.path.display()
+                    ),
+                    Err(error) => eprintln!("warning: figures not written: {error}"),
+                }
+            }
             Ok(())
         }
         Command::Eval {
@@ -227,6 +259,20 @@ fn run(command: Command) -> sgdlab::Result<()> {
             table.write_csv(&out, force)?;
             print!("{}", table.render(SHOWN_ROWS));
             println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Plot {
+            run_dirs,
+            out,
+            loss_scale,
+        } => {
+            let runs: Vec<RunDir> = run_dirs.into_iter().map(RunDir::new).collect();
+            let out = out.unwrap_or_else(|| default_out_dir(&runs, Path::new("artifacts")));
+            let written = plot_runs(&runs, &out, &PlotOptions { loss_scale })?;
+            for files in &written {
+                println!("wrote {}", files.svg.display());
+                println!("wrote {}", files.png.display());
+            }
             Ok(())
         }
     }

@@ -1,0 +1,208 @@
+//! A run directory's figures, read back for plotting: `metrics.csv` (through the trainer's own
+//! reader), `steps.csv` and the batch size from `config.toml`. Columns are found by name, so
+//! columns added later (`suboptimality`, `loss_evaluations`, ...) are read without any change
+//! here and columns a run lacks are simply not plotted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::run_dir::RunDir;
+use crate::train::{EpochRow, read_csv};
+use crate::{Error, Result};
+
+/// One run, as the figures need it.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    pub path: PathBuf,
+    /// The run directory's name.
+    pub name: String,
+    /// The optimizer's name and α^(0), e.g. `sgd α=0.1`.
+    pub optimizer: String,
+    /// `training.batch_size`: examples per optimizer step.
+    pub batch_size: usize,
+    /// `metrics.csv`, by epoch.
+    pub epochs: BTreeMap<usize, EpochRow>,
+    /// `steps.csv`, if the run has one (runs from before it existed do not).
+    pub steps: Option<Table>,
+}
+
+impl RunData {
+    /// Reads `run`'s config, `metrics.csv` and `steps.csv`. Errors name the file at fault.
+    pub fn load(run: &RunDir) -> Result<Self> {
+        if !run.path.is_dir() {
+            return Err(Error::new(format!(
+                "{}: no such run directory",
+                run.path.display()
+            )));
+        }
+        let config = run.load_config()?;
+        let metrics_path = run.metrics_path();
+        let epochs = read_csv(&metrics_path)?;
+        if epochs.is_empty() {
+            return Err(Error::new(format!(
+                "{}: no epochs (a header and no rows)",
+                metrics_path.display()
+            )));
+        }
+        let steps_path = run.steps_path();
+        let steps = if steps_path.exists() {
+            Some(Table::read(&steps_path)?)
+        } else {
+            None
+        };
+        // The optimizer's name is its config table's `name` tag.
+        let optimizer_name = serde_json::to_value(&config.optimizer)
+            .ok()
+            .and_then(|value| value.get("name")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| "optimizer".into());
+        let name = run
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| run.path.display().to_string());
+        Ok(Self {
+            path: run.path.clone(),
+            name,
+            optimizer: format!("{optimizer_name} α={}", config.optimizer.learning_rate()),
+            batch_size: config.training.batch_size,
+            epochs,
+            steps,
+        })
+    }
+
+    /// `(epoch, column)` for every epoch that has `column`.
+    pub fn per_epoch(&self, column: &str) -> Vec<(f64, f64)> {
+        self.epochs
+            .iter()
+            .filter_map(|(&epoch, row)| Some((epoch as f64, *row.get(column)?)))
+            .collect()
+    }
+
+    /// Whether any epoch has a value in `column`.
+    pub fn has_epoch_column(&self, column: &str) -> bool {
+        self.epochs.values().any(|row| row.contains_key(column))
+    }
+
+    /// Optimizer steps taken by the end of each epoch (the last step `steps.csv` numbers
+    /// with that epoch).
+    pub fn last_step_of_epochs(&self) -> BTreeMap<usize, f64> {
+        let mut last = BTreeMap::new();
+        if let Some(steps) = &self.steps {
+            for (step, epoch) in steps.pairs("step", "epoch") {
+                let entry = last.entry(epoch as usize).or_insert(step);
+                *entry = f64::max(*entry, step);
+            }
+        }
+        last
+    }
+}
+
+/// A numeric CSV read by column name; an empty cell is a missing value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub path: PathBuf,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<f64>>>,
+}
+
+impl Table {
+    /// Reads `path`: a header row, then rows of numbers or empty cells, as many as the header
+    /// has columns. Errors name the file and line.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let mut lines = text.lines();
+        let columns: Vec<String> = match lines.next() {
+            Some(header) if !header.trim().is_empty() => {
+                header.split(',').map(|c| c.trim().to_string()).collect()
+            }
+            _ => return Err(Error::new(format!("{}: empty file", path.display()))),
+        };
+        let mut rows = Vec::new();
+        for (index, line) in lines.enumerate() {
+            let line_number = index + 2;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() != columns.len() {
+                return Err(Error::new(format!(
+                    "{}:{line_number}: {} cells, the header has {}",
+                    path.display(),
+                    cells.len(),
+                    columns.len()
+                )));
+            }
+            let row = cells
+                .iter()
+                .zip(&columns)
+                .map(|(cell, name)| {
+                    let cell = cell.trim();
+                    if cell.is_empty() {
+                        return Ok(None);
+                    }
+                    cell.parse().map(Some).map_err(|_| {
+                        Error::new(format!(
+                            "{}:{line_number}: column {name}: not a number: {cell:?}",
+                            path.display()
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<Option<f64>>>>()?;
+            rows.push(row);
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            columns,
+            rows,
+        })
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// `(x, y)` from the columns named `x` and `y`, for every row that has both.
+    pub fn pairs(&self, x: &str, y: &str) -> Vec<(f64, f64)> {
+        let position = |name: &str| self.columns.iter().position(|c| c == name);
+        let (Some(x), Some(y)) = (position(x), position(y)) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .filter_map(|row| Some((row[x]?, row[y]?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Result<Table> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("steps.csv");
+        std::fs::write(&path, text).unwrap();
+        Table::read(&path)
+    }
+
+    #[test]
+    fn tables_are_read_by_column_name_with_empty_cells_missing() {
+        let t =
+            table("step,epoch,loss,learning_rate,suboptimality\n1,1,0.5,0.1,\n2,1,0.4,0.1,0.02\n")
+                .unwrap();
+        assert_eq!(t.pairs("step", "loss"), vec![(1.0, 0.5), (2.0, 0.4)]);
+        assert_eq!(t.pairs("step", "suboptimality"), vec![(2.0, 0.02)]);
+        assert!(t.pairs("step", "absent").is_empty());
+        assert!(t.has_column("suboptimality"));
+    }
+
+    #[test]
+    fn garbled_tables_are_errors_naming_file_and_line() {
+        let error = table("step,loss\n1,0.5\n2,abc\n").unwrap_err().to_string();
+        assert!(error.contains("steps.csv:3: column loss"), "{error}");
+        let error = table("step,loss\n1,0.5,7\n").unwrap_err().to_string();
+        assert!(error.contains("steps.csv:2: 3 cells"), "{error}");
+        let error = table("").unwrap_err().to_string();
+        assert!(error.contains("empty file"), "{error}");
+    }
+}
