@@ -9,6 +9,7 @@ use sgdlab::config::Config;
 use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
 use sgdlab::run_dir::RunDir;
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
+use sgdlab::solve::{default_optimum_path, solve_config};
 use sgdlab::train::{Progress, TrainRequest, train};
 
 /// Stochastic gradient descent, from the lecture to measured software.
@@ -88,6 +89,26 @@ enum Command {
         /// The CSV to write [default: <config name>-schedule.csv in the current directory].
         /// An existing file is refused, unless --force.
         #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        /// Overwrite the --out file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compute the exact optimum f* = argmin ℓ of CONFIG's convex model on its training split.
+    ///
+    /// The objective is the one training minimizes, (1/n) Σ ℓ̂ + (λ₂/2)‖Θ‖² with λ₂ the
+    /// optimizer's weight_decay, on the same seeded, standardized training split: the closed
+    /// form for linear regression, Newton's method for logistic and softmax regression. Prints
+    /// Θ*, ℓ(f*) and ‖∇ℓ(f*)‖ and writes them to a JSON file.
+    Solve {
+        /// The config file (TOML).
+        config: PathBuf,
+        /// Override a config value, as for `train` (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        overrides: Vec<String>,
+        /// The JSON to write [default: artifacts/<config name>-optimum.json]. An existing file
+        /// is refused, unless --force.
+        #[arg(long, value_name = "FILE.json")]
         out: Option<PathBuf>,
         /// Overwrite the --out file if it exists.
         #[arg(long)]
@@ -214,6 +235,22 @@ fn run(command: Command) -> sgdlab::Result<()> {
             });
             table.write_csv(&out, force)?;
             print!("{}", table.render(SHOWN_ROWS));
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Solve {
+            config: config_path,
+            overrides,
+            out,
+            force,
+        } => {
+            let config = Config::load(&config_path, &overrides)?;
+            let report = solve_config(&config)?;
+            let out = out.unwrap_or_else(|| {
+                default_optimum_path(Path::new("artifacts"), &config_name(&config_path))
+            });
+            report.write_json(&out, force)?;
+            print!("{report}");
             println!("wrote {}", out.display());
             Ok(())
         }
