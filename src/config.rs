@@ -69,6 +69,8 @@ pub enum DataSource {
     BreastCancer,
     /// UCI optical digits 8×8, 1,797 × 64, 10 classes (embedded).
     Digits,
+    /// scikit-learn's diabetes set, 442 × 10, a real-valued target (embedded; regression).
+    Diabetes,
     /// The lecture's 1-D logistic problem, synthetic and seeded.
     #[serde(rename = "lecture_1d")]
     Lecture1d,
@@ -921,7 +923,7 @@ impl Config {
                     return Err(("data.n", "must be ≥ 2".into()));
                 }
             }
-            DataSource::BreastCancer | DataSource::Digits => {}
+            DataSource::BreastCancer | DataSource::Digits | DataSource::Diabetes => {}
         }
 
         let model = &self.model;
@@ -958,6 +960,12 @@ impl Config {
                     "\"linear\" is a regression model; data.source = \"{}\" is a classification set (use logistic, softmax or mlp)",
                     data.source.name()
                 ),
+            ));
+        }
+        if model.kind != ModelKind::Linear && data.source == DataSource::Diabetes {
+            return Err((
+                "model.kind",
+                "data.source = \"diabetes\" is a regression set (real-valued target): use kind = \"linear\"".into(),
             ));
         }
         if model.kind == ModelKind::Logistic && data.source == DataSource::Digits {
@@ -1043,7 +1051,7 @@ impl Config {
             | DataSource::Digits
             | DataSource::Lecture1d
             | DataSource::Mnist => true,
-            DataSource::Csv => false,
+            DataSource::Csv | DataSource::Diabetes => false,
         }
     }
 
@@ -1063,6 +1071,7 @@ impl DataSource {
         match self {
             DataSource::BreastCancer => "breast_cancer",
             DataSource::Digits => "digits",
+            DataSource::Diabetes => "diabetes",
             DataSource::Lecture1d => "lecture_1d",
             DataSource::Csv => "csv",
             DataSource::Mnist => "mnist",

@@ -17,6 +17,7 @@ pub mod prepare;
 pub mod rng;
 pub mod run_dir;
 pub mod schedule_table;
+pub mod solve;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -10,6 +10,7 @@ use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
+use sgdlab::solve::{default_optimum_path, solve_config};
 use sgdlab::train::{Progress, TrainRequest, train};
 
 /// Stochastic gradient descent, from the lecture to measured software.
@@ -116,6 +117,26 @@ enum Command {
         /// The loss axes' scale; auto is log when the loss spans two decades.
         #[arg(long, value_enum, default_value = "auto")]
         loss_scale: LossScale,
+    },
+    /// Compute the exact optimum f* = argmin ℓ of CONFIG's convex model on its training split.
+    ///
+    /// The objective is the one training minimizes, (1/n) Σ ℓ̂ + (λ₂/2)‖Θ‖² with λ₂ the
+    /// optimizer's weight_decay, on the same seeded, standardized training split: the closed
+    /// form for linear regression, Newton's method for logistic and softmax regression. Prints
+    /// Θ*, ℓ(f*) and ‖∇ℓ(f*)‖ and writes them to a JSON file.
+    Solve {
+        /// The config file (TOML).
+        config: PathBuf,
+        /// Override a config value, as for `train` (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        overrides: Vec<String>,
+        /// The JSON to write [default: artifacts/<config name>-optimum.json]. An existing file
+        /// is refused, unless --force.
+        #[arg(long, value_name = "FILE.json")]
+        out: Option<PathBuf>,
+        /// Overwrite the --out file if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -273,6 +294,22 @@ fn run(command: Command) -> sgdlab::Result<()> {
                 println!("wrote {}", files.svg.display());
                 println!("wrote {}", files.png.display());
             }
+            Ok(())
+        }
+        Command::Solve {
+            config: config_path,
+            overrides,
+            out,
+            force,
+        } => {
+            let config = Config::load(&config_path, &overrides)?;
+            let report = solve_config(&config)?;
+            let out = out.unwrap_or_else(|| {
+                default_optimum_path(Path::new("artifacts"), &config_name(&config_path))
+            });
+            report.write_json(&out, force)?;
+            print!("{report}");
+            println!("wrote {}", out.display());
             Ok(())
         }
     }

@@ -55,6 +55,7 @@ fn load_splits(config: &DataConfig, regression: bool, seed: u64) -> Result<Split
     match config.source {
         DataSource::BreastCancer => split(&data::breast_cancer()),
         DataSource::Digits => split(&data::digits()),
+        DataSource::Diabetes => split(&data::diabetes()),
         DataSource::Lecture1d => split(&data::lecture_1d(
             config.n.unwrap_or(crate::config::LECTURE_1D_DEFAULT_N),
             config

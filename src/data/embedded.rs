@@ -5,6 +5,7 @@ use super::{Dataset, Task};
 
 const BREAST_CANCER_CSV: &str = include_str!("../../data/breast_cancer.csv");
 const DIGITS_CSV: &str = include_str!("../../data/digits.csv");
+const DIABETES_CSV: &str = include_str!("../../data/diabetes.csv");
 
 /// UCI Wisconsin Diagnostic Breast Cancer: 569 × 30, 2 classes (0 = malignant, 1 = benign).
 pub fn breast_cancer() -> Dataset {
@@ -32,6 +33,23 @@ pub fn digits() -> Dataset {
         None,
     )
     .expect("embedded digits.csv is valid")
+}
+
+/// scikit-learn's diabetes regression set (Efron et al. 2004): 442 patients × 10 baseline
+/// variables in their original units (age, sex 1/2, BMI, blood pressure, six serum
+/// measurements), target a real measure of disease progression one year later (25..346).
+/// The target is not standardized (the project standardizes features only), so the squared
+/// error is in the target's units squared.
+pub fn diabetes() -> Dataset {
+    parse_csv(
+        DIABETES_CSV,
+        "embedded data/diabetes.csv",
+        "target",
+        None,
+        Task::Regression,
+        None,
+    )
+    .expect("embedded diabetes.csv is valid")
 }
 
 #[cfg(test)]
@@ -76,5 +94,21 @@ mod tests {
                 .iter()
                 .all(|&v| (0.0..=16.0).contains(&v) && v.fract() == 0.0)
         );
+    }
+
+    #[test]
+    fn diabetes_shape() {
+        let data = diabetes();
+        assert_eq!((data.len(), data.dim), (442, 10));
+        assert_eq!(data.classes(), None);
+        assert_eq!(data.feature_names[0], "age");
+        assert_eq!(data.feature_names[9], "s6");
+        // First patient of the original data: age 59, sex 2, BMI 32.1, target 151.
+        assert_eq!(&data.row(0)[..3], &[59.0, 2.0, 32.1]);
+        let Targets::Values(values) = &data.targets else {
+            panic!("expected real targets");
+        };
+        assert_eq!(values[0], 151.0);
+        assert!(values.iter().all(|v| (25.0..=346.0).contains(v)));
     }
 }

@@ -12,7 +12,7 @@ mod standardize;
 mod synthetic;
 
 pub use csv::load_csv;
-pub use embedded::{breast_cancer, digits};
+pub use embedded::{breast_cancer, diabetes, digits};
 pub use mnist::{Mnist, load_mnist};
 pub use split::{Splits, split};
 pub use standardize::Standardizer;
