@@ -270,13 +270,25 @@ fn two_runs_overlay_with_a_legend_entry_each() {
     assert!(dir.path().join(&written[0]).exists());
 }
 
-/// Adds a `column` to a CSV: `cell(row index)` for each data row (empty: no value).
+/// Sets `column` of a CSV, adding it if absent: `cell(row index)` for each data row (empty:
+/// no value).
 fn add_column(path: &Path, column: &str, cell: impl Fn(usize) -> String) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
-    let mut out = format!("{},{column}\n", lines.next().unwrap());
-    for (index, line) in lines.enumerate() {
-        out.push_str(&format!("{line},{}\n", cell(index)));
+    let mut header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let index = match header.iter().position(|name| name == column) {
+        Some(index) => index,
+        None => {
+            header.push(column.to_string());
+            header.len() - 1
+        }
+    };
+    let mut out = header.join(",") + "\n";
+    for (row, line) in lines.enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        cells.resize(header.len(), String::new());
+        cells[index] = cell(row);
+        out.push_str(&(cells.join(",") + "\n"));
     }
     std::fs::write(path, out).unwrap();
 }

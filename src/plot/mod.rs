@@ -66,9 +66,9 @@ pub fn plot_run(run: &RunDir, options: &PlotOptions) -> Result<Vec<Written>> {
 
 /// Where `sgdlab plot` writes by default: the run dir itself for one run; for several, a
 /// fresh `artifacts/compare-<UTC timestamp>`.
-pub fn default_out_dir(runs: &[RunDir], artifacts: &Path) -> PathBuf {
+pub fn default_out_dir(runs: &[RunDir], artifacts: &Path) -> Result<PathBuf> {
     match runs {
-        [run] => run.path.clone(),
+        [run] => Ok(run.path.clone()),
         _ => fresh_run_path(artifacts, "compare"),
     }
 }
