@@ -184,11 +184,44 @@ pub enum OptimizerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SgdConfig {
-    /// α, the learning rate (α^(0) when a schedule changes it).
+    /// α, the learning rate (α^(0) when a schedule changes it); with a line search, the
+    /// first trial step of every search.
     pub learning_rate: f64,
     /// λ₂, the L2 (Tikhonov) penalty: g ← g + λ₂ θ.
     #[serde(default)]
     pub weight_decay: f64,
+    /// Choose α at every step by a line search along −∇ℓ (full-batch gradient descent only).
+    #[serde(default)]
+    pub line_search: LineSearch,
+    /// armijo: c, accept α when `ℓ(θ − α g) ≤ ℓ(θ) − c α ‖g‖²`, in (0, 1).
+    #[serde(default = "default_sufficient_decrease")]
+    pub sufficient_decrease: f64,
+    /// armijo: τ, the factor α shrinks by until the condition holds, in (0, 1).
+    #[serde(default = "default_backtracking_factor")]
+    pub backtracking_factor: f64,
+}
+
+/// How full-batch gradient descent picks its step, lecture §2:
+/// `α* = argmin_α ℓ(θ − α ∇ℓ(θ))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineSearch {
+    /// α from the config and its schedule.
+    #[default]
+    None,
+    /// Backtracking from α = learning_rate until the sufficient-decrease condition holds.
+    Armijo,
+    /// The minimizer along the ray: closed form for a quadratic loss (linear regression),
+    /// golden-section search otherwise.
+    Exact,
+}
+
+fn default_sufficient_decrease() -> f64 {
+    1e-4
+}
+
+fn default_backtracking_factor() -> f64 {
+    0.5
 }
 
 /// Which convention momentum follows.
@@ -337,7 +370,13 @@ impl OptimizerConfig {
     pub fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
         positive("optimizer.learning_rate", self.learning_rate())?;
         match self {
-            OptimizerConfig::Sgd(c) => non_negative("optimizer.weight_decay", c.weight_decay),
+            OptimizerConfig::Sgd(c) => {
+                if c.line_search == LineSearch::Armijo {
+                    open_unit_interval("optimizer.sufficient_decrease", c.sufficient_decrease)?;
+                    open_unit_interval("optimizer.backtracking_factor", c.backtracking_factor)?;
+                }
+                non_negative("optimizer.weight_decay", c.weight_decay)
+            }
             OptimizerConfig::Momentum(c) => {
                 in_unit_interval("optimizer.momentum", c.momentum)?;
                 in_unit_interval("optimizer.dampening", c.dampening)?;
@@ -699,7 +738,39 @@ pub struct TrainingConfig {
     /// parameters).
     #[serde(default)]
     pub trace_parameters: bool,
+    /// Log `suboptimality = ℓ(f_Θ) − ℓ(f*)` on the whole training set (convex models only).
+    #[serde(default)]
+    pub suboptimality: SuboptimalityTracking,
+    /// ρ: stop as soon as `ℓ(f_Θ) − ℓ(f*) < ρ` (lecture §6), checked after every epoch
+    /// (after every step in full-batch mode). Convex models only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_suboptimality: Option<f64>,
+    /// Stop as diverged when a batch loss is not finite, or exceeds this many times the
+    /// run's first batch loss (> 1).
+    #[serde(default = "default_divergence_factor")]
+    pub divergence_factor: f64,
 }
+
+fn default_divergence_factor() -> f64 {
+    1e4
+}
+
+/// When training measures its distance to the exact optimum (which costs one exact solve
+/// before training and one pass over the training set per epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuboptimalityTracking {
+    /// For convex models of at most [`AUTO_SUBOPTIMALITY_MAX_PARAMETERS`] parameters, or
+    /// whenever `target_suboptimality` is set.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// `suboptimality = "auto"` solves for f* only up to this many parameters (Newton's method
+/// factors a Hessian of this side).
+pub const AUTO_SUBOPTIMALITY_MAX_PARAMETERS: usize = 2_000;
 
 impl Default for TrainingConfig {
     fn default() -> Self {
@@ -711,6 +782,9 @@ impl Default for TrainingConfig {
             clip_grad_norm: None,
             clip_grad_value: None,
             trace_parameters: false,
+            suboptimality: SuboptimalityTracking::default(),
+            target_suboptimality: None,
+            divergence_factor: default_divergence_factor(),
         }
     }
 }
@@ -758,6 +832,14 @@ fn in_unit_interval(key: &'static str, value: f64) -> Check {
         Ok(())
     } else {
         Err((key, format!("must be in [0, 1), got {value}")))
+    }
+}
+
+fn open_unit_interval(key: &'static str, value: f64) -> Check {
+    if value > 0.0 && value < 1.0 {
+        Ok(())
+    } else {
+        Err((key, format!("must be in (0, 1), got {value}")))
     }
 }
 
@@ -1016,7 +1098,59 @@ impl Config {
                 "choose one of clip_grad_norm and clip_grad_value".into(),
             ));
         }
+        if training.divergence_factor.is_nan() || training.divergence_factor <= 1.0 {
+            return Err((
+                "training.divergence_factor",
+                format!(
+                    "must be a number > 1 (inf: only non-finite losses), got {}",
+                    training.divergence_factor
+                ),
+            ));
+        }
+        if let Some(target) = training.target_suboptimality {
+            positive("training.target_suboptimality", target)?;
+            if model.kind == ModelKind::Mlp {
+                return Err((
+                    "training.target_suboptimality",
+                    "model.kind = \"mlp\" is not convex: its optimum ℓ(f*) is unknown".into(),
+                ));
+            }
+            if training.suboptimality == SuboptimalityTracking::Off {
+                return Err((
+                    "training.target_suboptimality",
+                    "needs training.suboptimality = \"auto\" or \"on\"".into(),
+                ));
+            }
+        }
+        if training.suboptimality == SuboptimalityTracking::On && model.kind == ModelKind::Mlp {
+            return Err((
+                "training.suboptimality",
+                "model.kind = \"mlp\" is not convex: its optimum ℓ(f*) is unknown".into(),
+            ));
+        }
+        if self.line_search() != LineSearch::None {
+            if !matches!(self.schedule, ScheduleConfig::Constant(_)) {
+                return Err((
+                    "schedule.name",
+                    "optimizer.line_search chooses α itself: use the constant schedule".into(),
+                ));
+            }
+            if training.clip_grad_norm.is_some() || training.clip_grad_value.is_some() {
+                return Err((
+                    "optimizer.line_search",
+                    "searches along the full gradient −∇ℓ: remove training.clip_grad_norm / clip_grad_value".into(),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The line search the optimizer asks for (`none` for every optimizer but `sgd`).
+    pub fn line_search(&self) -> LineSearch {
+        match &self.optimizer {
+            OptimizerConfig::Sgd(c) => c.line_search,
+            _ => LineSearch::None,
+        }
     }
 
     /// What the config allows but probably does not mean, one line each (the CLI prints them

@@ -82,6 +82,17 @@ impl fmt::Display for DeviceSpec {
     }
 }
 
+/// The backend a device name runs on (`cpu` resolves to the default CPU backend), for
+/// provenance records; the name itself when it does not parse.
+pub fn backend_name(text: &str) -> String {
+    match DeviceSpec::parse(text) {
+        Ok(DeviceSpec::Cpu) if cfg!(feature = "flex") => "flex".into(),
+        Ok(DeviceSpec::Cpu) => "ndarray".into(),
+        Ok(spec) => spec.to_string(),
+        Err(_) => text.to_string(),
+    }
+}
+
 /// Parses and resolves a device name in one go.
 pub fn resolve(text: &str) -> Result<Device> {
     DeviceSpec::parse(text)?.device()

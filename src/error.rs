@@ -6,6 +6,17 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     message: String,
+    kind: ErrorKind,
+}
+
+/// What kind of failure, for the CLI's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorKind {
+    /// Bad input or an I/O failure (exit status 1).
+    #[default]
+    Input,
+    /// Training stopped because the loss stopped being finite (exit status 3).
+    Diverged,
 }
 
 impl Error {
@@ -18,7 +29,22 @@ impl Error {
             .filter(|line| !line.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        Self { message }
+        Self {
+            message,
+            kind: ErrorKind::Input,
+        }
+    }
+
+    /// Training diverged: the loss or gradient stopped being finite.
+    pub fn diverged(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Diverged,
+            ..Self::new(message)
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
     }
 
     /// An I/O error about `path`, e.g. `cannot read data/x.csv: No such file or directory`.

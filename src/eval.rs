@@ -210,13 +210,15 @@ pub fn load_model(
         model: Model::new(config, problem, 0, device)?,
         clipping: None,
         trace: None,
+        suboptimality: None,
+        monitor: None,
     };
     skeleton
         .try_load_record(record)
         .map(|trainee| trainee.model)
         .map_err(|e| {
             Error::new(format!(
-                "{}: checkpoint does not fit the run's model: {e}",
+                "{}: checkpoint does not fit the run's model (was config.toml edited?): {e}",
                 path.display()
             ))
         })

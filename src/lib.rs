@@ -20,4 +20,4 @@ pub mod schedule_table;
 pub mod solve;
 pub mod train;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

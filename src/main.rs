@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use sgdlab::ErrorKind;
 use sgdlab::config::Config;
 use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
@@ -176,7 +177,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            match error.kind() {
+                ErrorKind::Input => ExitCode::FAILURE,
+                ErrorKind::Diverged => ExitCode::from(3),
+            }
         }
     }
 }
@@ -227,7 +231,25 @@ fn run(command: Command) -> sgdlab::Result<()> {
                     summary.push_str(&format!("  {key}={value:.6}"));
                 }
             }
+            if let Some(value) = result.last.get("suboptimality") {
+                summary.push_str(&format!("  suboptimality={value:.3e}"));
+            }
             println!("{summary}");
+            if let Some(target) = &result.target {
+                let verdict = if target.reached {
+                    "reached"
+                } else {
+                    "not reached"
+                };
+                println!(
+                    "target suboptimality ρ = {:e} {verdict} after {} epochs: {} iterations, {} gradient evaluations, {:.3} s",
+                    target.target,
+                    target.epochs,
+                    target.steps,
+                    target.gradient_evaluations,
+                    target.seconds
+                );
+            }
             println!(
                 "evaluate with: sgdlab eval {}",
                 result.run_dir.path.display()
@@ -288,7 +310,10 @@ fn run(command: Command) -> sgdlab::Result<()> {
             loss_scale,
         } => {
             let runs: Vec<RunDir> = run_dirs.into_iter().map(RunDir::new).collect();
-            let out = out.unwrap_or_else(|| default_out_dir(&runs, Path::new("artifacts")));
+            let out = match out {
+                Some(out) => out,
+                None => default_out_dir(&runs, Path::new("artifacts"))?,
+            };
             let written = plot_runs(&runs, &out, &PlotOptions { loss_scale })?;
             for files in &written {
                 println!("wrote {}", files.svg.display());

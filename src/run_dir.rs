@@ -11,10 +11,18 @@
 //!   checkpoint/          model-E.bpk, optim-E.bpk, scheduler-E.bpk for every epoch E
 //!   train/ valid/        burn-train's per-batch metric logs
 //!   eval.json            the last `sgdlab eval` result
+//!   run.json             provenance (seed, backend, sgdlab version, git commit) and outcome
+//!   optimum.json         with suboptimality tracking: the exact optimum f* and ℓ(f*)
 //! ```
+//!
+//! Every file is written whole or not at all (a temporary file renamed into place; Burn's
+//! checkpoint writer does the same), so a run killed at any moment keeps its last complete
+//! epoch intact for `--resume`.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::data::Standardizer;
@@ -54,6 +62,12 @@ impl RunDir {
     pub fn eval_path(&self) -> PathBuf {
         self.path.join("eval.json")
     }
+    pub fn run_info_path(&self) -> PathBuf {
+        self.path.join("run.json")
+    }
+    pub fn optimum_path(&self) -> PathBuf {
+        self.path.join("optimum.json")
+    }
 
     /// The run's saved, resolved config. Errors if `path` is not a run directory.
     pub fn load_config(&self) -> Result<Config> {
@@ -82,7 +96,7 @@ impl RunDir {
     pub fn save_standardizer(&self, standardizer: &Standardizer) -> Result<()> {
         let path = self.standardizer_path();
         let text = serde_json::to_string_pretty(standardizer).expect("serializable");
-        std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))
+        write_atomically(&path, text.as_bytes())
     }
 
     /// Epochs whose model checkpoint is on disk, ascending.
@@ -102,16 +116,83 @@ impl RunDir {
         epochs.sort_unstable();
         epochs
     }
+}
 
-    /// The last epoch whose model, optimizer and scheduler checkpoints are all on disk: where
-    /// `--resume` starts from.
-    pub fn last_complete_checkpoint(&self) -> Option<usize> {
-        let dir = self.checkpoint_dir();
-        self.checkpoint_epochs().into_iter().rev().find(|epoch| {
-            ["optim", "scheduler"]
-                .iter()
-                .all(|part| dir.join(format!("{part}-{epoch}.bpk")).exists())
-        })
+/// Writes `bytes` to `path` through a temporary sibling renamed into place: a reader, or a
+/// run killed mid-write, sees the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes).map_err(|e| Error::io("write", &partial, e))?;
+    std::fs::rename(&partial, path).map_err(|e| Error::io("write", path, e))
+}
+
+/// Where a run came from and how it ended, `run.json`: one session per `train` invocation
+/// (the first, then one per `--resume`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub seed: u64,
+    pub sessions: Vec<Session>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// `YYYYMMDD-HHMMSS`, UTC.
+    pub started_utc: String,
+    pub sgdlab_version: String,
+    /// `git describe --always --dirty` of the source sgdlab was built from ("unknown" outside
+    /// a git checkout).
+    pub git_commit: String,
+    /// The device as configured and the backend it resolved to.
+    pub device: String,
+    pub backend: String,
+    /// The epoch this session started after (0 for a fresh run).
+    pub resumed_after_epoch: usize,
+    /// `running`, `finished`, `target_reached`, `diverged`, `interrupted` or `failed`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_epoch: Option<usize>,
+    /// The last epoch whose checkpoint holds finite parameters (set when the run diverged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_finite_checkpoint: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub divergence: Option<serde_json::Value>,
+}
+
+impl Session {
+    /// A session starting now on `device` (its backend `backend`).
+    pub fn start(device: &str, backend: &str, resumed_after_epoch: usize) -> Self {
+        Self {
+            started_utc: utc_timestamp(SystemTime::now()),
+            sgdlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: env!("SGDLAB_GIT_COMMIT").to_string(),
+            device: device.to_string(),
+            backend: backend.to_string(),
+            resumed_after_epoch,
+            outcome: "running".into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl RunDir {
+    /// `run.json`, or a fresh record for `seed` when the run has none yet.
+    pub fn load_run_info(&self, seed: u64) -> Result<RunInfo> {
+        let path = self.run_info_path();
+        if !path.exists() {
+            return Ok(RunInfo {
+                seed,
+                sessions: Vec::new(),
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::new(format!("{}: {e}", path.display())))
+    }
+
+    pub fn save_run_info(&self, info: &RunInfo) -> Result<()> {
+        let text = serde_json::to_string_pretty(info).expect("serializable") + "\n";
+        write_atomically(&self.run_info_path(), text.as_bytes())
     }
 }
 

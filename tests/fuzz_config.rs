@@ -58,6 +58,9 @@ const KEYS: &[&str] = &[
     "optimizer.beta_1",
     "optimizer.beta_2",
     "optimizer.amsgrad",
+    "optimizer.line_search",
+    "optimizer.sufficient_decrease",
+    "optimizer.backtracking_factor",
     "schedule.name",
     "schedule.rho",
     "schedule.final_learning_rate",
@@ -77,6 +80,9 @@ const KEYS: &[&str] = &[
     "training.clip_grad_norm",
     "training.clip_grad_value",
     "training.trace_parameters",
+    "training.suboptimality",
+    "training.target_suboptimality",
+    "training.divergence_factor",
 ];
 
 const SECTIONS: &[&str] = &["data", "model", "optimizer", "schedule", "training"];
@@ -479,7 +485,7 @@ static DRY_RUNS_DONE: AtomicUsize = AtomicUsize::new(0);
 fn cheap_to_prepare(config: &Config) -> bool {
     use sgdlab::config::DataSource;
     let data_ok = match config.data.source {
-        DataSource::BreastCancer | DataSource::Digits => true,
+        DataSource::BreastCancer | DataSource::Digits | DataSource::Diabetes => true,
         DataSource::Lecture1d => config.data.n.is_none_or(|n| n <= 100_000),
         // Their files do not exist here: the error path, which is cheap.
         DataSource::Csv | DataSource::Mnist => true,

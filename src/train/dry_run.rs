@@ -11,15 +11,16 @@ use std::path::PathBuf;
 use burn::lr_scheduler::LrSchedulerRecord;
 use burn::module::Module;
 use burn::optim::OptimizerRecord;
-use burn::store::ModuleRecord;
+use burn::tensor::Device;
 
+use crate::config::{Config, LineSearch};
 use crate::model::{Model, Problem};
 use crate::optim::schedule::steps_per_epoch;
 use crate::prepare::prepare;
 use crate::run_dir::RunDir;
 use crate::{Error, Result, device};
 
-use super::{TrainRequest, Trainee, open_run_dir, trace};
+use super::{TrainRequest, open_run_dir, trace};
 
 /// What a training run would do, as `sgdlab train --dry-run` prints it.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +75,7 @@ pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
         trace::check_size(&model)?;
     }
     if let Some(epoch) = resume_after {
-        check_resume_checkpoint(&run, epoch, &model)?;
+        check_resume_checkpoint(&run, epoch, &config, problem, &device)?;
     }
     let steps_per_epoch = steps_per_epoch(splits.train.len(), config.training.batch_size);
     Ok(DryRunSummary {
@@ -95,25 +96,21 @@ pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
     })
 }
 
-/// Checks that the checkpoint of `epoch` in `run` can be continued with `model`: the model
-/// record loads and fits the model's shapes, and the optimizer and scheduler records load.
-/// Each failure names the file.
-pub(super) fn check_resume_checkpoint(run: &RunDir, epoch: usize, model: &Model) -> Result<()> {
-    let path = run.model_checkpoint(epoch);
-    let record = ModuleRecord::load(&path)
-        .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", path.display())))?;
-    // The learner checkpoints the `Trainee` (model + clipping setting); load through it.
-    let trainee = Trainee {
-        model: model.clone(),
-        clipping: None,
-        trace: None,
-    };
-    trainee.try_load_record(record).map_err(|e| {
-        Error::new(format!(
-            "{}: checkpoint does not fit the run's model (was config.toml edited?): {e}",
-            path.display()
-        ))
-    })?;
+/// Checks that the checkpoint of `epoch` in `run` can be continued: the model record loads
+/// and fits the model's shapes, and (for the learner) the optimizer and scheduler records
+/// load. Each failure names the file.
+pub(super) fn check_resume_checkpoint(
+    run: &RunDir,
+    epoch: usize,
+    config: &Config,
+    problem: Problem,
+    device: &Device,
+) -> Result<()> {
+    crate::eval::load_model(run, epoch, &config.model, problem, device)?;
+    if config.line_search() != LineSearch::None {
+        // Full-batch line search is plain GD: it checkpoints the model only.
+        return Ok(());
+    }
     let dir = run.checkpoint_dir();
     let optim = dir.join(format!("optim-{epoch}.bpk"));
     OptimizerRecord::load(&optim)

@@ -14,16 +14,19 @@ use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 
+use super::monitor::RunMonitor;
+use crate::run_dir::write_atomically;
 use crate::{Error, Result};
 
 /// Column names of `metrics.csv`, in order.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "epoch",
     "train_loss",
     "train_accuracy",
     "valid_loss",
     "valid_accuracy",
     "learning_rate",
+    "suboptimality",
     "elapsed_seconds",
 ];
 
@@ -77,35 +80,56 @@ fn write_csv(path: &Path, rows: &BTreeMap<usize, EpochRow>) -> std::io::Result<(
     std::fs::rename(partial, path)
 }
 
-/// Header of `steps.csv`.
-pub const STEP_COLUMNS: [&str; 4] = ["step", "epoch", "loss", "learning_rate"];
+/// Header of `steps.csv`. `gradient_norm`, `suboptimality` and `loss_evaluations` are written
+/// by the full-batch line-search loop (empty otherwise).
+pub const STEP_COLUMNS: [&str; 7] = [
+    "step",
+    "epoch",
+    "loss",
+    "learning_rate",
+    "gradient_norm",
+    "suboptimality",
+    "loss_evaluations",
+];
 
-/// burn-train metric logger writing `metrics.csv` and `steps.csv`.
-pub struct EpochLog {
+/// One row of `steps.csv` (the step number and epoch are the log's own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepRow {
+    /// The batch loss at the step's starting point.
+    pub loss: Option<f64>,
+    /// The α the step took.
+    pub learning_rate: Option<f64>,
+    /// ‖g‖ of the step's gradient (penalty included): the step length is α‖g‖.
+    pub gradient_norm: Option<f64>,
+    /// `ℓ(f_Θ) − ℓ(f*)` after the step.
+    pub suboptimality: Option<f64>,
+    /// How many times a line search evaluated the loss for this step.
+    pub loss_evaluations: Option<usize>,
+}
+
+/// A run's metric files, `metrics.csv` and `steps.csv`, as both training paths write them
+/// (burn-train's learner through [`EpochLog`], the full-batch line-search loop directly).
+pub struct RunLog {
     path: PathBuf,
     steps_path: PathBuf,
     /// Optimizer steps taken so far, over the whole run (resumes included).
     step: usize,
-    /// `steps.csv` rows not yet on disk; flushed at every epoch summary.
+    /// `steps.csv` rows not yet on disk; flushed at every epoch's end.
     pending_steps: String,
     rows: BTreeMap<usize, EpochRow>,
-    names: HashMap<MetricId, String>,
-    running: HashMap<String, f64>,
-    has_valid: bool,
     print: bool,
     total_epochs: usize,
     started: Instant,
     elapsed_before: f64,
 }
 
-impl EpochLog {
-    /// A log at `path`; when resuming after `resume_from` epochs, the earlier rows are kept
-    /// (and any later, unfinished ones dropped).
-    pub fn new(
+impl RunLog {
+    /// The log at `path` and `steps_path`; when resuming after `resume_from` epochs, the
+    /// earlier rows are kept (and any later, unfinished ones dropped).
+    pub fn open(
         path: PathBuf,
         steps_path: PathBuf,
         resume_from: Option<usize>,
-        has_valid: bool,
         print: bool,
         total_epochs: usize,
     ) -> Result<Self> {
@@ -128,9 +152,6 @@ impl EpochLog {
             step,
             pending_steps: String::new(),
             rows,
-            names: HashMap::new(),
-            running: HashMap::new(),
-            has_valid,
             print,
             total_epochs,
             started: Instant::now(),
@@ -138,17 +159,76 @@ impl EpochLog {
         })
     }
 
-    fn column(split: &Split, metric: &str) -> Option<String> {
-        let metric = match metric {
-            "Loss" => "loss",
-            "Accuracy" => "accuracy",
-            _ => return None,
-        };
-        match split {
-            Split::Train => Some(format!("train_{metric}")),
-            Split::Valid => Some(format!("valid_{metric}")),
-            _ => None,
+    /// Optimizer steps taken so far (those of the epochs kept on resume included).
+    pub fn steps_taken(&self) -> usize {
+        self.step
+    }
+
+    /// Seconds of training so far, over the whole run (resumes included).
+    pub fn elapsed_seconds(&self) -> f64 {
+        self.elapsed_before + self.started.elapsed().as_secs_f64()
+    }
+
+    /// Appends the row of the step just taken in `epoch` (on disk at the epoch's end).
+    pub fn push_step(&mut self, epoch: usize, row: StepRow) {
+        self.step += 1;
+        let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        self.pending_steps.push_str(&format!(
+            "{},{epoch},{},{},{},{},{}\n",
+            self.step,
+            cell(row.loss),
+            cell(row.learning_rate),
+            cell(row.gradient_norm),
+            cell(row.suboptimality),
+            row.loss_evaluations
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        ));
+    }
+
+    /// Merges `values` into `epoch`'s row of `metrics.csv` and stamps the elapsed time; once
+    /// the row is `complete` (training and validation both in), rewrites the file and prints
+    /// the progress line. A row is on disk only whole: `--resume` trusts the rows it finds.
+    pub fn record_epoch(
+        &mut self,
+        epoch: usize,
+        values: impl IntoIterator<Item = (String, f64)>,
+        complete: bool,
+    ) -> EpochRow {
+        self.flush_steps();
+        let elapsed = self.elapsed_seconds();
+        let row = self.rows.entry(epoch).or_default();
+        row.insert("epoch".into(), epoch as f64);
+        row.extend(values);
+        row.insert("elapsed_seconds".into(), elapsed);
+        let row = row.clone();
+        if complete {
+            if let Err(e) = write_csv(&self.path, &self.rows) {
+                eprintln!("warning: cannot write {}: {e}", self.path.display());
+            }
+            if self.print {
+                self.print_row(epoch, &row);
+            }
         }
+        row
+    }
+
+    /// Writes the steps taken so far to `steps.csv`.
+    pub fn flush_steps(&mut self) {
+        if self.pending_steps.is_empty() {
+            return;
+        }
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.steps_path)
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(self.pending_steps.as_bytes())
+            });
+        if let Err(e) = appended {
+            eprintln!("warning: cannot write {}: {e}", self.steps_path.display());
+        }
+        self.pending_steps.clear();
     }
 
     fn print_row(&self, epoch: usize, row: &EpochRow) {
@@ -157,6 +237,8 @@ impl EpochLog {
             if let Some(value) = row.get(*column) {
                 let value = if *column == "elapsed_seconds" {
                     format!("{value:.2}s")
+                } else if *column == "suboptimality" {
+                    format!("{value:.3e}")
                 } else {
                     format!("{value:.6}")
                 };
@@ -177,40 +259,57 @@ fn start_steps_file(path: &Path, resume_from: Option<usize>) -> Result<usize> {
         && path.exists()
     {
         let old = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let columns = old
+            .lines()
+            .next()
+            .map_or(0, |header| header.split(',').count());
         for line in old.lines().skip(1) {
+            // A run killed mid-append can leave a cut-off last line: keep whole rows only.
+            let complete = line.split(',').count() == columns;
             let epoch: Option<usize> = line.split(',').nth(1).and_then(|e| e.parse().ok());
-            if epoch.is_some_and(|epoch| epoch <= last) {
+            if complete && epoch.is_some_and(|epoch| epoch <= last) {
                 text.push_str(line);
                 text.push('\n');
                 steps += 1;
             }
         }
     }
-    std::fs::write(path, text).map_err(|e| Error::io("write", path, e))?;
+    write_atomically(path, text.as_bytes())?;
     Ok(steps)
 }
 
+/// burn-train metric logger: turns the learner's metric updates into [`RunLog`] rows, and
+/// stops the run at the first non-finite batch loss.
+pub struct EpochLog {
+    log: RunLog,
+    names: HashMap<MetricId, String>,
+    running: HashMap<String, f64>,
+    has_valid: bool,
+    monitor: RunMonitor,
+}
+
 impl EpochLog {
-    /// Optimizer steps already on disk (those of the epochs kept on resume).
-    pub fn steps_taken(&self) -> usize {
-        self.step
+    pub fn new(log: RunLog, has_valid: bool, monitor: RunMonitor) -> Self {
+        Self {
+            log,
+            names: HashMap::new(),
+            running: HashMap::new(),
+            has_valid,
+            monitor,
+        }
     }
 
-    fn flush_steps(&mut self) {
-        if self.pending_steps.is_empty() {
-            return;
+    fn column(split: &Split, metric: &str) -> Option<String> {
+        let metric = match metric {
+            "Loss" => "loss",
+            "Accuracy" => "accuracy",
+            _ => return None,
+        };
+        match split {
+            Split::Train => Some(format!("train_{metric}")),
+            Split::Valid => Some(format!("valid_{metric}")),
+            _ => None,
         }
-        let appended = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.steps_path)
-            .and_then(|mut file| {
-                use std::io::Write;
-                file.write_all(self.pending_steps.as_bytes())
-            });
-        if let Err(e) = appended {
-            eprintln!("warning: cannot write {}: {e}", self.steps_path.display());
-        }
-        self.pending_steps.clear();
     }
 }
 
@@ -260,16 +359,20 @@ impl MetricLogger for EpochLog {
             self.running.insert(column, value);
         }
         if step {
-            self.step += 1;
-            let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-            self.pending_steps.push_str(&format!(
-                "{},{epoch},{},{}\n",
-                self.step,
-                cell(batch_loss),
-                cell(learning_rate)
-            ));
+            self.log.push_step(
+                epoch,
+                StepRow {
+                    loss: batch_loss,
+                    learning_rate,
+                    ..StepRow::default()
+                },
+            );
             if let Some(rate) = learning_rate {
                 self.running.insert("learning_rate".into(), rate);
+            }
+            if self.monitor.divergence().is_some() {
+                // Training stops at this step: put the steps up to it on disk now.
+                self.log.flush_steps();
             }
         }
     }
@@ -296,25 +399,26 @@ impl MetricLogger for EpochLog {
             Split::Valid => "valid_",
             _ => return,
         };
-        self.flush_steps();
-        let row = self.rows.entry(epoch).or_default();
-        row.insert("epoch".into(), epoch as f64);
-        for (column, value) in self.running.drain() {
-            if column.starts_with(prefix) || column == "learning_rate" {
-                row.insert(column, value);
-            }
+        if self
+            .monitor
+            .divergence()
+            .is_some_and(|divergence| epoch >= divergence.epoch)
+        {
+            // The epoch was cut short: its means would mix finite and diverged steps.
+            self.log.flush_steps();
+            return;
         }
-        row.insert(
-            "elapsed_seconds".into(),
-            self.elapsed_before + self.started.elapsed().as_secs_f64(),
-        );
-        let row = row.clone();
-        if let Err(e) = write_csv(&self.path, &self.rows) {
-            eprintln!("warning: cannot write {}: {e}", self.path.display());
+        let mut values: Vec<(String, f64)> = self
+            .running
+            .drain()
+            .filter(|(column, _)| column.starts_with(prefix) || column == "learning_rate")
+            .collect();
+        if matches!(summary.split, Split::Train)
+            && let Some(suboptimality) = self.monitor.suboptimality(epoch)
+        {
+            values.push(("suboptimality".into(), suboptimality));
         }
-        let epoch_done = matches!(summary.split, Split::Valid) || !self.has_valid;
-        if self.print && epoch_done {
-            self.print_row(epoch, &row);
-        }
+        let complete = matches!(summary.split, Split::Valid) || !self.has_valid;
+        self.log.record_epoch(epoch, values, complete);
     }
 }

@@ -2,13 +2,17 @@
 //! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch) → run dir.
 
 mod dry_run;
+mod full_batch;
+pub mod line_search;
 mod metrics;
+pub mod monitor;
 mod renderer;
 mod step;
+pub mod suboptimality;
 pub mod trace;
 
 pub use dry_run::{DryRunSummary, dry_run};
-pub use metrics::{COLUMNS, EpochRow, STEP_COLUMNS, read_csv};
+pub use metrics::{COLUMNS, EpochRow, STEP_COLUMNS, StepRow, read_csv};
 pub use step::{StepOutput, Trainee};
 
 use std::io::IsTerminal;
@@ -22,15 +26,23 @@ use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 
+use burn::train::Interrupter;
+use serde::Serialize;
+
 use crate::batch::{EpochShuffledIndices, IndexBatcher};
-use crate::config::{Config, first_difference};
-use crate::data::Dataset;
+use crate::config::{
+    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, LineSearch, SuboptimalityTracking, first_difference,
+};
+use crate::data::{Dataset, Splits};
 use crate::model::{Model, Problem};
 use crate::optim::schedule::steps_per_epoch;
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
-use crate::run_dir::{RunDir, fresh_run_path};
-use crate::{Error, Result, bail, device};
+use crate::run_dir::{RunDir, Session, fresh_run_path, write_atomically};
+use crate::solve::{Objective, Optimum, solve, write_optimum_json};
+use crate::train::monitor::{RunMonitor, StopAtTarget};
+use crate::train::suboptimality::SuboptimalityTracker;
+use crate::{Error, Result, bail, device, eval};
 
 /// Batch size for the validation pass: the metric is the mean over examples whatever the
 /// batching, so a large batch is simply faster.
@@ -67,6 +79,25 @@ pub struct TrainResult {
     pub epochs: usize,
     /// The last epoch's metrics row.
     pub last: EpochRow,
+    /// ℓ(f*), when the run measured its suboptimality.
+    pub optimum_loss: Option<f64>,
+    /// When `target_suboptimality` was set: what reaching it took.
+    pub target: Option<TargetReport>,
+}
+
+/// The cost of reaching ρ, lecture §6's columns: iterations and gradient evaluations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetReport {
+    /// ρ.
+    pub target: f64,
+    pub reached: bool,
+    /// Epochs trained (the epoch at which ρ was reached, if it was).
+    pub epochs: usize,
+    /// Optimizer steps (iterations), the lecture's "iterations to reach ρ".
+    pub steps: usize,
+    /// Per-example gradients ∇ℓ̂ computed: m per mini-batch step, n per full-batch step.
+    pub gradient_evaluations: u64,
+    pub seconds: f64,
 }
 
 /// Trains as `request` says and returns where the run went.
@@ -90,26 +121,289 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         dim: splits.train.dim,
         classes: splits.train.classes(),
     };
-    let model = Model::new(&config.model, problem, seed, &device.clone().autodiff())?;
+    let mut model = Model::new(&config.model, problem, seed, &device.clone().autodiff())?;
     if let Some(epoch) = resume_from {
         // burn-train panics on a checkpoint it cannot load: refuse it first, writing nothing.
-        dry_run::check_resume_checkpoint(&run, epoch, &model)?;
+        dry_run::check_resume_checkpoint(&run, epoch, &config, problem, &device)?;
+    }
+    let n = splits.train.len();
+    let line_search = config.line_search() != LineSearch::None;
+    if line_search && config.training.batch_size < n {
+        bail!(
+            "optimizer.line_search needs full-batch gradient descent: training.batch_size = {} is below the {n} training examples (set it to {n} or more)",
+            config.training.batch_size
+        );
     }
 
     if config.training.trace_parameters {
         // Before the run dir exists: a refused config leaves nothing behind.
         trace::check_size(&model)?;
     }
+    let train_data = Arc::new(splits.train.clone());
+    let steps_per_epoch = steps_per_epoch(n, config.training.batch_size);
+    let optimum = exact_optimum(&config, &train_data, request.progress != Progress::Quiet)?;
     if resume_from.is_none() {
         std::fs::create_dir_all(&run.path).map_err(|e| Error::io("create", &run.path, e))?;
         if let Some(standardizer) = &prepared.standardizer {
             run.save_standardizer(standardizer)?;
         }
     }
-    let config_path = run.config_path();
-    std::fs::write(&config_path, config.to_toml())
-        .map_err(|e| Error::io("write", &config_path, e))?;
+    write_atomically(&run.config_path(), config.to_toml().as_bytes())?;
+    if let Some((objective, optimum)) = &optimum {
+        write_optimum_json(&run.optimum_path(), optimum, objective, &train_data, true)?;
+    }
+    let mut run_info = run.load_run_info(seed)?;
+    run_info.sessions.push(Session::start(
+        &config.training.device,
+        &device::backend_name(&config.training.device),
+        resume_from.unwrap_or(0),
+    ));
+    run.save_run_info(&run_info)?;
 
+    if request.progress != Progress::Quiet {
+        for warning in config.warnings(Some(steps_per_epoch)) {
+            eprintln!("warning: {warning}");
+        }
+        if let Some((_, optimum)) = &optimum {
+            println!(
+                "exact optimum: ℓ(f*) = {:.12} ({}, {} iterations, ‖∇ℓ‖ = {:.1e})",
+                optimum.loss, optimum.method, optimum.iterations, optimum.gradient_norm
+            );
+        }
+    }
+
+    if resume_from.is_some() && line_search {
+        let epoch = resume_from.unwrap_or(0);
+        model = eval::load_model(
+            &run,
+            epoch,
+            &config.model,
+            problem,
+            &device.clone().autodiff(),
+        )?;
+    }
+
+    let dashboard = request.progress == Progress::Auto && std::io::stdout().is_terminal();
+    let print_lines = request.progress == Progress::Lines
+        || (request.progress == Progress::Auto && (!dashboard || line_search));
+    let log = metrics::RunLog::open(
+        run.metrics_path(),
+        run.steps_path(),
+        resume_from,
+        print_lines,
+        config.training.epochs,
+    )?;
+    let steps_done = log.steps_taken();
+    let interrupter = Interrupter::new();
+    let monitor = RunMonitor::new(
+        steps_per_epoch,
+        steps_done,
+        config.training.divergence_factor,
+        (!line_search).then(|| interrupter.clone()),
+    );
+    let tracker = optimum.map(|(objective, optimum)| {
+        Arc::new(SuboptimalityTracker {
+            objective,
+            data: train_data.clone(),
+            optimum: optimum.loss,
+        })
+    });
+    let optimum_loss = tracker.as_ref().map(|tracker| tracker.optimum);
+    let trace = if config.training.trace_parameters {
+        let steps_done = resume_from.map(|_| steps_done);
+        Some(trace::ParameterTrace::start(
+            &run.parameters_path(),
+            &model,
+            steps_done,
+        )?)
+    } else {
+        None
+    };
+    let started = std::time::Instant::now();
+
+    let outcome = if line_search {
+        full_batch::FullBatchRun {
+            config: &config,
+            run: &run,
+            train: train_data,
+            valid: splits.valid.as_ref(),
+            device: device.clone(),
+            start_epoch: resume_from.unwrap_or(0),
+            log,
+            monitor: monitor.clone(),
+            trace,
+            suboptimality: tracker,
+            stopped_early: None,
+        }
+        .run(model)
+        .map(|(_, stopped_early)| {
+            if let Some(note) = stopped_early
+                && request.progress != Progress::Quiet
+            {
+                eprintln!("note: {note}");
+            }
+        })
+    } else {
+        let trainee = Trainee {
+            model,
+            clipping: build_clipping(&config.training),
+            trace,
+            suboptimality: tracker,
+            monitor: Some(monitor.clone()),
+        };
+        launch_learner(LearnerRun {
+            config: &config,
+            run: &run,
+            splits: &splits,
+            resume_from,
+            log,
+            monitor: monitor.clone(),
+            interrupter,
+            dashboard,
+            steps_per_epoch,
+            trainee,
+        })
+    };
+    let seconds = started.elapsed().as_secs_f64();
+
+    let rows = if run.metrics_path().exists() {
+        read_csv(&run.metrics_path())?
+    } else {
+        Default::default()
+    };
+    let last_epoch = rows.keys().next_back().copied();
+    let session = run_info.sessions.last_mut().expect("pushed above");
+    session.last_epoch = last_epoch;
+    session.outcome = match (&outcome, monitor.divergence(), monitor.target_reached()) {
+        (_, Some(_), _) => "diverged",
+        (Err(_), None, _) => "failed",
+        (Ok(()), None, Some(_)) => "target_reached",
+        (Ok(()), None, None) => "finished",
+    }
+    .into();
+    if let Some(divergence) = monitor.divergence() {
+        let last_finite = run
+            .checkpoint_epochs()
+            .into_iter()
+            .filter(|&epoch| epoch < divergence.epoch)
+            .max();
+        session.last_finite_checkpoint = last_finite;
+        session.divergence = serde_json::to_value(divergence).ok();
+        run.save_run_info(&run_info)?;
+        let kept = match last_finite {
+            Some(epoch) => format!(
+                "the last finite checkpoint is epoch {epoch} (evaluate it with sgdlab eval {} --checkpoint {epoch})",
+                run.path.display()
+            ),
+            None => "no epoch finished, so there is no checkpoint".into(),
+        };
+        return Err(Error::diverged(format!(
+            "training diverged at epoch {}, step {}: {} with learning rate {}; {kept}; metrics up to that step are in {}",
+            divergence.epoch,
+            divergence.step,
+            divergence.reason(),
+            divergence.learning_rate,
+            run.path.display()
+        )));
+    }
+    run.save_run_info(&run_info)?;
+    outcome?;
+
+    let (&epochs, last) = rows
+        .iter()
+        .next_back()
+        .ok_or_else(|| Error::new("training finished without recording an epoch"))?;
+    let target = config.training.target_suboptimality.map(|target| {
+        let reached = monitor.target_reached();
+        let epochs = reached.unwrap_or(epochs);
+        let steps = epochs * steps_per_epoch;
+        let examples_per_step = config.training.batch_size.min(n) as u64;
+        TargetReport {
+            target,
+            reached: reached.is_some(),
+            epochs,
+            steps,
+            gradient_evaluations: steps as u64 * examples_per_step,
+            seconds,
+        }
+    });
+    Ok(TrainResult {
+        run_dir: run,
+        epochs,
+        last: last.clone(),
+        optimum_loss,
+        target,
+    })
+}
+
+/// f* for the suboptimality column, when `[training] suboptimality` asks for it and the
+/// objective is convex.
+fn exact_optimum(
+    config: &Config,
+    train: &Dataset,
+    verbose: bool,
+) -> Result<Option<(Objective, Optimum)>> {
+    let tracking = config.training.suboptimality;
+    let required =
+        tracking == SuboptimalityTracking::On || config.training.target_suboptimality.is_some();
+    if tracking == SuboptimalityTracking::Off {
+        return Ok(None);
+    }
+    let Some(objective) = Objective::from_config(config) else {
+        if required {
+            bail!(
+                "training.suboptimality: ℓ(f*) is undefined here: an mlp is not convex, and adamw's decoupled weight decay minimizes no fixed objective"
+            );
+        }
+        return Ok(None);
+    };
+    let objective = objective.with_classes_of(train);
+    if !required && objective.parameter_count(train.dim) > AUTO_SUBOPTIMALITY_MAX_PARAMETERS {
+        return Ok(None);
+    }
+    match solve(&objective, train) {
+        Ok(optimum) => Ok(Some((objective, optimum))),
+        Err(error) if required => Err(Error::new(format!(
+            "training.suboptimality: cannot solve for ℓ(f*): {error}"
+        ))),
+        Err(error) => {
+            if verbose {
+                eprintln!("note: no suboptimality column: {error}");
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// What the learner path needs beyond the trainee.
+struct LearnerRun<'a> {
+    config: &'a Config,
+    run: &'a RunDir,
+    splits: &'a Splits,
+    resume_from: Option<usize>,
+    log: metrics::RunLog,
+    monitor: RunMonitor,
+    interrupter: Interrupter,
+    dashboard: bool,
+    steps_per_epoch: usize,
+    trainee: Trainee,
+}
+
+/// burn-train's learner: epochs, shuffled mini-batches, metrics and a checkpoint every epoch.
+fn launch_learner(parts: LearnerRun) -> Result<()> {
+    let LearnerRun {
+        config,
+        run,
+        splits,
+        resume_from,
+        log,
+        monitor,
+        interrupter,
+        dashboard,
+        steps_per_epoch,
+        trainee,
+    } = parts;
+    let seed = config.training.seed;
     let train_loader = DataLoaderBuilder::new(IndexBatcher::new(Arc::new(splits.train.clone())))
         .batch_size(config.training.batch_size)
         .build(EpochShuffledIndices::new(
@@ -125,19 +419,8 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         .batch_size(VALIDATION_BATCH_SIZE)
         .build(InMemDataset::new((0..valid.len()).collect()));
 
-    let dashboard = request.progress == Progress::Auto && std::io::stdout().is_terminal();
-    let print_lines =
-        request.progress == Progress::Lines || (request.progress == Progress::Auto && !dashboard);
-    let epoch_log = metrics::EpochLog::new(
-        run.metrics_path(),
-        run.steps_path(),
-        resume_from,
-        splits.valid.is_some(),
-        print_lines,
-        config.training.epochs,
-    )?;
-    let epoch_log_steps = epoch_log.steps_taken();
-
+    let epoch_log = metrics::EpochLog::new(log, splits.valid.is_some(), monitor.clone());
+    let problem_is_classification = splits.train.classes().is_some();
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
@@ -145,8 +428,9 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         .with_metric_logger(epoch_log)
         .with_default_checkpointers()
         .with_checkpointing_strategy(renderer::KeepEveryEpoch)
+        .with_interrupter(interrupter)
         .num_epochs(config.training.epochs);
-    if problem.classes.is_some() {
+    if problem_is_classification {
         training = training.metrics((AccuracyMetric::new(),));
     }
     if !dashboard {
@@ -155,49 +439,21 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     if let Some(epoch) = resume_from {
         training = training.checkpoint(epoch);
     }
+    if let Some(target) = config.training.target_suboptimality {
+        training = training.early_stopping(StopAtTarget { target, monitor });
+    }
 
     let optimizer = build_optimizer(&config.optimizer);
-    let steps_per_epoch = steps_per_epoch(splits.train.len(), config.training.batch_size);
-    if request.progress != Progress::Quiet {
-        for warning in config.warnings(Some(steps_per_epoch)) {
-            eprintln!("warning: {warning}");
-        }
-    }
     let schedule = ModuleLrScheduler::new(build_schedule(
         &config.schedule,
         &config.optimizer,
         steps_per_epoch,
     ));
-    let trace = if config.training.trace_parameters {
-        let steps_done = resume_from.map(|_| epoch_log_steps);
-        Some(trace::ParameterTrace::start(
-            &run.parameters_path(),
-            &model,
-            steps_done,
-        )?)
-    } else {
-        None
-    };
-    let trainee = Trainee {
-        model,
-        clipping: build_clipping(&config.training),
-        trace,
-    };
     let result = training.launch(Learner::new(trainee, optimizer, schedule));
     if let Some(error) = result.error {
         bail!("training stopped by an error: {error}");
     }
-
-    let rows = read_csv(&run.metrics_path())?;
-    let (&epochs, last) = rows
-        .iter()
-        .next_back()
-        .ok_or_else(|| Error::new("training finished without recording an epoch"))?;
-    Ok(TrainResult {
-        run_dir: run,
-        epochs,
-        last: last.clone(),
-    })
+    Ok(())
 }
 
 /// Picks the run dir and the config to train with; for `--resume`, also the epoch to resume
@@ -234,7 +490,7 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
     config.training.epochs = request.config.training.epochs;
     config.training.device = request.config.training.device.clone();
 
-    let Some(last) = run.last_complete_checkpoint() else {
+    let Some(last) = last_resumable_epoch(&run, &config)? else {
         bail!(
             "--resume: {} has no complete checkpoint to resume from",
             run.path.display()
@@ -249,6 +505,34 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
         );
     }
     Ok((run, config, Some(last)))
+}
+
+/// The last epoch a run can resume from: its checkpoint is complete (model, and for the
+/// learner optimizer and schedule state) *and* its metrics row is on disk (rows are written
+/// whole, see [`metrics::RunLog::record_epoch`]). The learner
+/// writes metrics on a thread of its own, so a run killed just after a checkpoint can lack
+/// that epoch's row; resuming from the epoch before re-runs it, identically.
+fn last_resumable_epoch(run: &RunDir, config: &Config) -> Result<Option<usize>> {
+    let rows = if run.metrics_path().exists() {
+        read_csv(&run.metrics_path())?
+    } else {
+        Default::default()
+    };
+    let recorded = |epoch: &usize| rows.contains_key(epoch);
+    // Full-batch line search is plain GD: no optimizer or schedule state to checkpoint.
+    let complete = |epoch: &usize| {
+        config.line_search() != LineSearch::None
+            || ["optim", "scheduler"].iter().all(|part| {
+                run.checkpoint_dir()
+                    .join(format!("{part}-{epoch}.bpk"))
+                    .exists()
+            })
+    };
+    Ok(run
+        .checkpoint_epochs()
+        .into_iter()
+        .rev()
+        .find(|epoch| complete(epoch) && recorded(epoch)))
 }
 
 fn empty_like(data: &Dataset) -> Dataset {

@@ -1,5 +1,7 @@
 //! The model's training and validation steps, as burn-train's learner calls them.
 
+use std::sync::Arc;
+
 use burn::lr_scheduler::module_lr_scheduler::ModuleLearningRate;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -10,6 +12,8 @@ use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use crate::batch::{Batch, BatchTargets};
 use crate::model::{Model, class_scores};
 use crate::optim::{GradientClipping, clip_gradients};
+use crate::train::monitor::RunMonitor;
+use crate::train::suboptimality::SuboptimalityTracker;
 use crate::train::trace::ParameterTrace;
 
 /// What one step hands to the metrics: the batch-mean loss and, for classifiers, the class
@@ -20,7 +24,8 @@ pub struct StepOutput {
 }
 
 impl Model {
-    fn step_output(&self, batch: Batch) -> StepOutput {
+    /// The forward pass and loss of one batch, as both training paths and validation use it.
+    pub(crate) fn step_output(&self, batch: Batch) -> StepOutput {
         let outputs = self.forward(batch.features);
         let loss = self.loss(outputs.clone(), &batch.targets);
         let classes = match batch.targets {
@@ -42,6 +47,12 @@ pub struct Trainee {
     pub clipping: Option<GradientClipping>,
     #[module(skip)]
     pub trace: Option<ParameterTrace>,
+    /// Measures ℓ(f_Θ) − ℓ(f*) at every epoch's end (convex models).
+    #[module(skip)]
+    pub suboptimality: Option<Arc<SuboptimalityTracker>>,
+    /// Counts steps, watches the loss for divergence, collects the suboptimality.
+    #[module(skip)]
+    pub monitor: Option<RunMonitor>,
 }
 
 impl TrainStep for Trainee {
@@ -50,8 +61,16 @@ impl TrainStep for Trainee {
 
     fn step(&self, batch: Batch) -> TrainOutput<StepOutput> {
         let output = self.model.step_output(batch);
-        if let Some(trace) = &self.trace {
-            trace.set_loss(f64::from(output.loss.clone().into_scalar::<f32>()));
+        if self.trace.is_some() || self.monitor.is_some() {
+            // One scalar read per step: the trace records it, and divergence is caught at the
+            // exact step, before the learner can checkpoint diverged parameters.
+            let loss = f64::from(output.loss.clone().into_scalar::<f32>());
+            if let Some(trace) = &self.trace {
+                trace.set_loss(loss);
+            }
+            if let Some(monitor) = &self.monitor {
+                monitor.check_loss(loss);
+            }
         }
         let mut grads = GradientsParams::from_grads(output.loss.backward(), &self.model);
         if let Some(clipping) = self.clipping {
@@ -73,6 +92,12 @@ impl TrainStep for Trainee {
         let trainee = optimizer.step(learning_rate, self, grads);
         if let Some(trace) = &trainee.trace {
             trace.record(base_rate, &trainee.model);
+        }
+        if let Some(monitor) = &trainee.monitor
+            && let Some(epoch) = monitor.step_taken(base_rate)
+            && let Some(tracker) = &trainee.suboptimality
+        {
+            tracker.record(epoch, &trainee.model, monitor);
         }
         trainee
     }

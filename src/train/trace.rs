@@ -77,16 +77,19 @@ impl ParameterTrace {
             None => text.push_str(&row(0, None, None, &flat_parameters(model))),
             Some(done) => {
                 let old = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+                let columns = count + 3;
                 for line in old.lines().skip(1) {
+                    // Whole rows only: a kill mid-append can cut the last one short.
+                    let complete = line.split(',').count() == columns;
                     let step: Option<usize> = line.split(',').next().and_then(|s| s.parse().ok());
-                    if step.is_some_and(|step| step <= done) {
+                    if complete && step.is_some_and(|step| step <= done) {
                         text.push_str(line);
                         text.push('\n');
                     }
                 }
             }
         }
-        std::fs::write(path, text).map_err(|e| Error::io("write", path, e))?;
+        crate::run_dir::write_atomically(path, text.as_bytes())?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(path)

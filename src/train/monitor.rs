@@ -1,0 +1,200 @@
+//! What a run learns about itself as it goes, shared between the parts of the training loop
+//! that measure it (the step, the metric log) and those that act on it (stopping rules, the
+//! end-of-run report): the suboptimality of each epoch, whether ρ was reached, and whether the
+//! loss diverged.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use burn::train::Interrupter;
+use burn::train::metric::store::EventStoreClient;
+use serde::Serialize;
+
+/// The step at which a run diverged: its batch loss was not finite, or exceeded
+/// `training.divergence_factor` times the session's first batch loss. Training stops there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Divergence {
+    pub epoch: usize,
+    /// The optimizer step (1-based, over the whole run) whose batch loss was not finite.
+    pub step: usize,
+    /// The α in force at that step.
+    pub learning_rate: f64,
+    /// The loss itself: NaN, ±∞ or a huge number (written as a string in JSON).
+    #[serde(serialize_with = "float_as_string")]
+    pub loss: f64,
+    /// The first batch loss of the session, which `loss` is compared with.
+    pub first_loss: f64,
+}
+
+impl Divergence {
+    /// Why this counts as divergence, for the error message.
+    pub fn reason(&self) -> String {
+        if self.loss.is_finite() {
+            format!(
+                "the batch loss {:e} is {:.0e} times the first step's {:.4}",
+                self.loss,
+                self.loss / self.first_loss,
+                self.first_loss
+            )
+        } else {
+            format!("the batch loss is {}", self.loss)
+        }
+    }
+}
+
+fn float_as_string<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&value.to_string())
+}
+
+/// A shared handle (the learner clones what it trains; every clone sees the same state).
+#[derive(Clone, Default)]
+pub struct RunMonitor {
+    state: Arc<Mutex<MonitorState>>,
+    steps_per_epoch: usize,
+    /// A finite batch loss above this multiple of the first one counts as divergence.
+    divergence_factor: f64,
+    /// Stops burn-train's learner; absent in the full-batch loop, which checks itself.
+    interrupter: Option<Interrupter>,
+}
+
+#[derive(Default)]
+struct MonitorState {
+    /// Optimizer steps taken over the whole run (resumes included).
+    steps_taken: usize,
+    /// The α of the last step taken: the one that moved Θ to where the next loss is measured.
+    last_learning_rate: Option<f64>,
+    /// The session's first batch loss, the scale divergence is judged against.
+    first_loss: Option<f64>,
+    suboptimality: BTreeMap<usize, f64>,
+    divergence: Option<Divergence>,
+    target_reached: Option<usize>,
+}
+
+impl std::fmt::Debug for RunMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunMonitor").finish_non_exhaustive()
+    }
+}
+
+impl RunMonitor {
+    /// A monitor for a run of `steps_per_epoch` steps an epoch that has taken `steps_taken`
+    /// (on resume); it stops the learner through `interrupter` when the run diverges.
+    pub fn new(
+        steps_per_epoch: usize,
+        steps_taken: usize,
+        divergence_factor: f64,
+        interrupter: Option<Interrupter>,
+    ) -> Self {
+        let state = MonitorState {
+            steps_taken,
+            ..MonitorState::default()
+        };
+        Self {
+            state: Arc::new(Mutex::new(state)),
+            steps_per_epoch: steps_per_epoch.max(1),
+            divergence_factor,
+            interrupter,
+        }
+    }
+
+    /// Checks the batch loss of the step about to be taken, where the previous step's α put
+    /// Θ. On divergence: records it, stops the learner (before it checkpoints the epoch) and
+    /// returns true. The check is synchronous, so the step named is exact.
+    pub fn check_loss(&self, loss: f64) -> bool {
+        let (first_loss, step, learning_rate) = {
+            let mut state = self.lock();
+            let first_loss = *state.first_loss.get_or_insert(loss);
+            (
+                first_loss,
+                state.steps_taken + 1,
+                state.last_learning_rate.unwrap_or(f64::NAN),
+            )
+        };
+        let diverged = !loss.is_finite()
+            || (first_loss.is_finite() && loss > self.divergence_factor * first_loss.max(1e-12));
+        if diverged {
+            self.diverged(Divergence {
+                epoch: (step - 1) / self.steps_per_epoch + 1,
+                step,
+                learning_rate,
+                loss,
+                first_loss,
+            });
+        }
+        diverged
+    }
+
+    /// Counts an optimizer step taken with `learning_rate`; returns the epoch it completed,
+    /// if it was an epoch's last step.
+    pub fn step_taken(&self, learning_rate: f64) -> Option<usize> {
+        let mut state = self.lock();
+        state.steps_taken += 1;
+        state.last_learning_rate = Some(learning_rate);
+        let steps = state.steps_taken;
+        steps
+            .is_multiple_of(self.steps_per_epoch)
+            .then_some(steps / self.steps_per_epoch)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, MonitorState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Records the divergence and stops the learner before it checkpoints the diverged
+    /// parameters: the last checkpoint on disk stays the last finite one.
+    fn diverged(&self, divergence: Divergence) {
+        let mut state = self.lock();
+        if state.divergence.is_none() {
+            state.divergence = Some(divergence);
+            if let Some(interrupter) = &self.interrupter {
+                interrupter.stop(Some("the loss is not finite"));
+            }
+        }
+    }
+
+    pub fn divergence(&self) -> Option<Divergence> {
+        self.lock().divergence
+    }
+
+    /// `ℓ(f_Θ) − ℓ(f*)` at the end of `epoch`.
+    pub fn record_suboptimality(&self, epoch: usize, value: f64) {
+        self.lock().suboptimality.insert(epoch, value);
+    }
+
+    pub fn suboptimality(&self, epoch: usize) -> Option<f64> {
+        self.lock().suboptimality.get(&epoch).copied()
+    }
+
+    /// Marks ρ reached at the end of `epoch` (the first such epoch is kept).
+    pub fn reach_target(&self, epoch: usize) {
+        self.lock().target_reached.get_or_insert(epoch);
+    }
+
+    /// The epoch at whose end ρ was first reached.
+    pub fn target_reached(&self) -> Option<usize> {
+        self.lock().target_reached
+    }
+}
+
+/// burn-train early stopping at ρ: the run ends after the first epoch whose suboptimality is
+/// below the target (that epoch is checkpointed first).
+#[derive(Clone)]
+pub struct StopAtTarget {
+    pub target: f64,
+    pub monitor: RunMonitor,
+}
+
+impl burn::train::EarlyStoppingStrategy for StopAtTarget {
+    fn should_stop(&mut self, epoch: usize, _store: &EventStoreClient) -> bool {
+        let reached = self
+            .monitor
+            .suboptimality(epoch)
+            .is_some_and(|value| value < self.target);
+        if reached {
+            self.monitor.reach_target(epoch);
+        }
+        reached
+    }
+}

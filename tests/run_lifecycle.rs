@@ -1,0 +1,294 @@
+//! A run's life outside the happy path: divergence stops it cleanly, a SIGKILL at any moment
+//! leaves a resumable run dir that finishes bit-identical to an uninterrupted run, runs record
+//! where they came from, and a long run's memory stays flat.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{assert_one_line_error, config_path, run_sgdlab};
+
+fn quickstart() -> String {
+    config_path("quickstart").to_str().unwrap().to_string()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_huge_learning_rate_stops_training_with_its_own_exit_code_and_keeps_what_was_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    // α warms up from 0 over 10 epochs to 1e6: epoch 1 trains with α = 0 (finite), epoch 2
+    // with α = 1e5, which blows the loss up within a few steps.
+    let output = run_sgdlab(
+        dir.path(),
+        &[
+            "train",
+            &quickstart(),
+            "--run-dir",
+            run.to_str().unwrap(),
+            "--set",
+            "optimizer.learning_rate=1e6",
+            "--set",
+            "schedule.warmup=10",
+            "--set",
+            "schedule.unit=\"epoch\"",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    for fragment in [
+        "training diverged at epoch 2, step",
+        "learning rate 100000",
+        "the last finite checkpoint is epoch 1",
+    ] {
+        assert!(
+            error[0].contains(fragment),
+            "`{fragment}` not in {}",
+            error[0]
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // Marked in run.json, with the step and the learning rate.
+    let info = read_json(&run.join("run.json"));
+    let session = &info["sessions"][0];
+    assert_eq!(session["outcome"], "diverged");
+    assert_eq!(session["last_finite_checkpoint"], 1);
+    assert_eq!(session["divergence"]["epoch"], 2);
+    assert_eq!(session["divergence"]["learning_rate"], 100000.0);
+    // Epoch 1's checkpoint is kept and loads; nothing of epoch 2 was checkpointed.
+    assert!(run.join("checkpoint/model-1.bpk").exists());
+    assert!(!run.join("checkpoint/model-2.bpk").exists());
+    let eval = run_sgdlab(
+        dir.path(),
+        &["eval", run.to_str().unwrap(), "--checkpoint", "1"],
+    );
+    assert!(eval.status.success(), "{eval:?}");
+    // The metrics up to the diverging step are on disk: epoch 1's row and every step.
+    let metrics = sgdlab::train::read_csv(&run.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.keys().copied().collect::<Vec<_>>(), vec![1]);
+    let steps = common::steps_csv(&run);
+    let diverged_step = session["divergence"]["step"].as_u64().unwrap() as usize;
+    assert_eq!(steps.len(), diverged_step);
+    assert_eq!(steps.last().unwrap()[1], "2");
+}
+
+#[test]
+fn a_config_error_and_divergence_exit_differently() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_sgdlab(
+        dir.path(),
+        &[
+            "train",
+            &quickstart(),
+            "--set",
+            "optimizer.learning_rate=-1",
+        ],
+    );
+    assert_one_line_error(&output, &["optimizer.learning_rate"]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+/// What must agree bit for bit between two runs: the final parameters (as bits; checkpoint
+/// bytes also hold random parameter ids), metrics.csv without its time column, steps.csv.
+#[derive(PartialEq)]
+struct Outcome {
+    parameters: Vec<u32>,
+    metrics: String,
+    steps: String,
+}
+
+fn outcome(run: &Path, epochs: usize) -> Outcome {
+    let config = sgdlab::run_dir::RunDir::new(run).load_config().unwrap();
+    let device = sgdlab::device::resolve("cpu").unwrap();
+    let problem = sgdlab::model::Problem {
+        dim: 30,
+        classes: Some(2),
+    };
+    let model = sgdlab::eval::load_model(
+        &sgdlab::run_dir::RunDir::new(run),
+        epochs,
+        &config.model,
+        problem,
+        &device,
+    )
+    .unwrap();
+    let parameters = sgdlab::train::trace::flat_parameters(&model)
+        .into_iter()
+        .map(f32::to_bits)
+        .collect();
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let metrics = metrics
+        .lines()
+        .map(|line| line.rsplit_once(',').map_or(line, |(kept, _)| kept))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let steps = std::fs::read_to_string(run.join("steps.csv")).unwrap();
+    Outcome {
+        parameters,
+        metrics,
+        steps,
+    }
+}
+
+fn train_args(run: &Path, epochs: usize) -> Vec<String> {
+    vec![
+        "train".into(),
+        quickstart(),
+        "--run-dir".into(),
+        run.to_str().unwrap().into(),
+        "--set".into(),
+        format!("training.epochs={epochs}"),
+        "--set".into(),
+        "training.batch_size=4".into(),
+    ]
+}
+
+#[test]
+fn sigkill_at_any_moment_then_resume_finishes_bit_identical() {
+    const EPOCHS: usize = 12;
+    let dir = tempfile::tempdir().unwrap();
+    let straight = dir.path().join("straight");
+    let output = run_sgdlab(
+        dir.path(),
+        &train_args(&straight, EPOCHS)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let expected = outcome(&straight, EPOCHS);
+
+    // Kill as soon as checkpoint k appears (k = 2, 5, 8), a few milliseconds later: while
+    // checkpoint k is being written, or its metrics row, or epoch k + 1 is under way.
+    for (attempt, kill_after) in [2usize, 5, 8].into_iter().enumerate() {
+        let run = dir.path().join(format!("killed-{attempt}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+            .args(train_args(&run, EPOCHS))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let marker = run.join(format!("checkpoint/model-{kill_after}.bpk"));
+        let started = Instant::now();
+        while !marker.exists() && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(3 * attempt as u64));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+
+        let mut args = train_args(&run, EPOCHS);
+        args.push("--resume".into());
+        let resumed = run_sgdlab(
+            dir.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        if !resumed.status.success() {
+            // Killed after the last epoch finished: nothing left to resume, said plainly.
+            let stderr = String::from_utf8_lossy(&resumed.stderr);
+            assert!(stderr.contains("already trained 12 of 12"), "{stderr}");
+        }
+        assert!(
+            outcome(&run, EPOCHS) == expected,
+            "killed after checkpoint {kill_after}: the resumed run differs from the straight one"
+        );
+        let info = read_json(&run.join("run.json"));
+        let sessions = info["sessions"].as_array().unwrap();
+        assert_eq!(sessions.last().unwrap()["outcome"], "finished");
+    }
+}
+
+#[test]
+fn the_run_dir_records_seed_backend_version_and_commit_and_two_runs_agree_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("run-{i}")))
+        .collect();
+    for run in &runs {
+        let output = run_sgdlab(
+            dir.path(),
+            &train_args(run, 3)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        assert!(output.status.success(), "{output:?}");
+    }
+    assert!(
+        outcome(&runs[0], 3) == outcome(&runs[1], 3),
+        "two runs differ"
+    );
+
+    let info = read_json(&runs[0].join("run.json"));
+    assert_eq!(info["seed"], 42);
+    let session = &info["sessions"][0];
+    assert_eq!(session["backend"], "flex");
+    assert_eq!(session["device"], "cpu");
+    assert_eq!(session["sgdlab_version"], env!("CARGO_PKG_VERSION"));
+    let commit = session["git_commit"].as_str().unwrap();
+    assert!(!commit.is_empty());
+    assert_eq!(session["outcome"], "finished");
+    assert_eq!(session["last_epoch"], 3);
+}
+
+/// Runs `sgdlab args` and returns its peak resident memory in KiB: the kernel's high-water
+/// mark `VmHWM`, read until the process exits (it only grows, so the last read is the peak
+/// up to a few milliseconds before exit).
+fn peak_rss_kib(cwd: &Path, args: &[String]) -> u64 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path)
+            && let Some(line) = status.lines().find(|line| line.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kib);
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "sgdlab {args:?} failed");
+            return peak;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn ten_times_the_epochs_needs_no_more_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_for = |epochs: usize| {
+        let run = dir.path().join(format!("run-{epochs}"));
+        let mut args = train_args(&run, epochs);
+        args[7] = "training.batch_size=1".into();
+        peak_rss_kib(dir.path(), &args)
+    };
+    let usual = run_for(5);
+    let long = run_for(50);
+    let ratio = long as f64 / usual as f64;
+    assert!(
+        ratio < 1.25,
+        "peak RSS: {usual} KiB for 5 epochs, {long} KiB for 50 (×{ratio:.2})"
+    );
+}
