@@ -277,3 +277,17 @@ fn a_line_search_run_resumes_and_evaluates_like_a_learner_run() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("checkpoint epoch 8"), "{stdout}");
 }
+
+#[test]
+fn the_shipped_exact_search_config_reaches_its_target_on_breast_cancer() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let result = train_into(load("breast_cancer_gd_exact_target", &[]), &run);
+    let target = result.target.expect("the config sets a target");
+    assert!(target.reached, "{target:?}");
+    assert!(target.steps < 100, "{} iterations", target.steps);
+    // ℓ* is the penalized optimum `sgdlab solve` reports (λ₂ = 0.01).
+    let optimum = result.optimum_loss.unwrap();
+    assert!((optimum - 0.097536).abs() < 1e-5, "{optimum}");
+    assert!(run.join("optimum.json").exists());
+}
