@@ -16,11 +16,10 @@ use burn::tensor::Device;
 use crate::config::{Config, LineSearch};
 use crate::model::{Model, Problem};
 use crate::optim::schedule::steps_per_epoch;
-use crate::prepare::prepare;
 use crate::run_dir::RunDir;
-use crate::{Error, Result, device};
+use crate::{Error, Result};
 
-use super::{TrainRequest, open_run_dir, trace};
+use super::{Setup, TrainRequest, set_up};
 
 /// What a training run would do, as `sgdlab train --dry-run` prints it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,34 +48,19 @@ pub struct DryRunSummary {
 }
 
 /// Prepares everything `request` would train with, on its device, and writes nothing: no run
-/// dir, no config.toml, no checkpoint. Fails exactly where training would fail before its
-/// first step, with the same message.
+/// dir, no config.toml, no checkpoint. Fails where training would fail before its first step,
+/// with the same message (both start from the same set-up), except for the exact solve of
+/// f* that suboptimality tracking runs, which a dry run skips: it can take seconds.
 pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
-    let (run, config, resume_after) = open_run_dir(request)?;
-    let device = device::resolve(&config.training.device)?;
-    let seed = config.training.seed;
-    let stored_standardizer = match resume_after {
-        Some(_) => run.load_standardizer()?,
-        None => None,
-    };
-    let prepared = prepare(
-        &config.data,
-        config.is_regression(),
-        seed,
-        stored_standardizer.as_ref(),
-    )?;
-    let splits = prepared.splits;
-    let problem = Problem {
-        dim: splits.train.dim,
-        classes: splits.train.classes(),
-    };
-    let model = Model::new(&config.model, problem, seed, &device)?;
-    if config.training.trace_parameters {
-        trace::check_size(&model)?;
-    }
-    if let Some(epoch) = resume_after {
-        check_resume_checkpoint(&run, epoch, &config, problem, &device)?;
-    }
+    let Setup {
+        run,
+        config,
+        resume_from: resume_after,
+        splits,
+        problem,
+        model,
+        ..
+    } = set_up(request)?;
     let steps_per_epoch = steps_per_epoch(splits.train.len(), config.training.batch_size);
     Ok(DryRunSummary {
         run_dir: run.path,
@@ -96,20 +80,20 @@ pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
     })
 }
 
-/// Checks that the checkpoint of `epoch` in `run` can be continued: the model record loads
-/// and fits the model's shapes, and (for the learner) the optimizer and scheduler records
-/// load. Each failure names the file.
+/// Checks that the checkpoint of `epoch` in `run` can be continued and returns its model (on
+/// `device`): the model record loads and fits the model's shapes, and (for the learner) the
+/// optimizer and scheduler records load. Each failure names the file.
 pub(super) fn check_resume_checkpoint(
     run: &RunDir,
     epoch: usize,
     config: &Config,
     problem: Problem,
     device: &Device,
-) -> Result<()> {
-    crate::eval::load_model(run, epoch, &config.model, problem, device)?;
+) -> Result<Model> {
+    let model = crate::eval::load_model(run, epoch, &config.model, problem, device)?;
     if config.line_search() != LineSearch::None {
         // Full-batch line search is plain GD: it checkpoints the model only.
-        return Ok(());
+        return Ok(model);
     }
     let dir = run.checkpoint_dir();
     let optim = dir.join(format!("optim-{epoch}.bpk"));
@@ -122,7 +106,7 @@ pub(super) fn check_resume_checkpoint(
             scheduler.display()
         ))
     })?;
-    Ok(())
+    Ok(model)
 }
 
 impl fmt::Display for DryRunSummary {

@@ -26,6 +26,7 @@ use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 
+use burn::tensor::Device;
 use burn::train::Interrupter;
 use serde::Serialize;
 
@@ -33,7 +34,7 @@ use crate::batch::{EpochShuffledIndices, IndexBatcher};
 use crate::config::{
     AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, LineSearch, SuboptimalityTracking, first_difference,
 };
-use crate::data::{Dataset, Splits};
+use crate::data::{Dataset, Splits, Standardizer};
 use crate::model::{Model, Problem};
 use crate::optim::schedule::steps_per_epoch;
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
@@ -42,7 +43,7 @@ use crate::run_dir::{RunDir, Session, fresh_run_path, write_atomically};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
 use crate::train::monitor::{RunMonitor, StopAtTarget};
 use crate::train::suboptimality::SuboptimalityTracker;
-use crate::{Error, Result, bail, device, eval};
+use crate::{Error, Result, bail, device};
 
 /// Batch size for the validation pass: the metric is the mean over examples whatever the
 /// batching, so a large batch is simply faster.
@@ -100,9 +101,29 @@ pub struct TargetReport {
     pub seconds: f64,
 }
 
-/// Trains as `request` says and returns where the run went.
-pub fn train(request: TrainRequest) -> Result<TrainResult> {
-    let (run, config, resume_from) = open_run_dir(&request)?;
+/// Everything training prepares before it writes anything: where it goes, what it trains on,
+/// and the model. [`train`] and [`dry_run`] both start here, so a dry run fails exactly where
+/// training would.
+struct Setup {
+    run: RunDir,
+    config: Config,
+    /// `--resume`: the epoch to continue after.
+    resume_from: Option<usize>,
+    /// The plain (non-autodiff) device.
+    device: Device,
+    splits: Splits,
+    /// The standardization to store with a fresh run.
+    standardizer: Option<Standardizer>,
+    problem: Problem,
+    /// On the autodiff device: freshly initialized, or on a line-search resume the checkpoint's.
+    model: Model,
+}
+
+/// Opens the run dir, loads and splits the data, builds the model, and checks what can only be
+/// checked against them (full batch for a line search, the trace's size, the checkpoint a
+/// resume continues); writes nothing.
+fn set_up(request: &TrainRequest) -> Result<Setup> {
+    let (run, config, resume_from) = open_run_dir(request)?;
     let device = device::resolve(&config.training.device)?;
     let seed = config.training.seed;
 
@@ -121,30 +142,59 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         dim: splits.train.dim,
         classes: splits.train.classes(),
     };
-    let mut model = Model::new(&config.model, problem, seed, &device.clone().autodiff())?;
+    let autodiff = device.clone().autodiff();
+    let mut model = Model::new(&config.model, problem, seed, &autodiff)?;
     if let Some(epoch) = resume_from {
         // burn-train panics on a checkpoint it cannot load: refuse it first, writing nothing.
-        dry_run::check_resume_checkpoint(&run, epoch, &config, problem, &device)?;
+        let stored = dry_run::check_resume_checkpoint(&run, epoch, &config, problem, &autodiff)?;
+        // The learner loads its own checkpoint; the line-search loop starts from this one.
+        if config.line_search() != LineSearch::None {
+            model = stored;
+        }
     }
     let n = splits.train.len();
-    let line_search = config.line_search() != LineSearch::None;
-    if line_search && config.training.batch_size < n {
+    if config.line_search() != LineSearch::None && config.training.batch_size < n {
         bail!(
             "optimizer.line_search needs full-batch gradient descent: training.batch_size = {} is below the {n} training examples (set it to {n} or more)",
             config.training.batch_size
         );
     }
-
     if config.training.trace_parameters {
-        // Before the run dir exists: a refused config leaves nothing behind.
         trace::check_size(&model)?;
     }
+    Ok(Setup {
+        run,
+        config,
+        resume_from,
+        device,
+        splits,
+        standardizer: prepared.standardizer,
+        problem,
+        model,
+    })
+}
+
+/// Trains as `request` says and returns where the run went.
+pub fn train(request: TrainRequest) -> Result<TrainResult> {
+    let Setup {
+        run,
+        config,
+        resume_from,
+        device,
+        splits,
+        standardizer,
+        problem: _,
+        model,
+    } = set_up(&request)?;
+    let seed = config.training.seed;
+    let n = splits.train.len();
+    let line_search = config.line_search() != LineSearch::None;
     let train_data = Arc::new(splits.train.clone());
     let steps_per_epoch = steps_per_epoch(n, config.training.batch_size);
     let optimum = exact_optimum(&config, &train_data, request.progress != Progress::Quiet)?;
     if resume_from.is_none() {
         std::fs::create_dir_all(&run.path).map_err(|e| Error::io("create", &run.path, e))?;
-        if let Some(standardizer) = &prepared.standardizer {
+        if let Some(standardizer) = &standardizer {
             run.save_standardizer(standardizer)?;
         }
     }
@@ -170,17 +220,6 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
                 optimum.loss, optimum.method, optimum.iterations, optimum.gradient_norm
             );
         }
-    }
-
-    if resume_from.is_some() && line_search {
-        let epoch = resume_from.unwrap_or(0);
-        model = eval::load_model(
-            &run,
-            epoch,
-            &config.model,
-            problem,
-            &device.clone().autodiff(),
-        )?;
     }
 
     let dashboard = request.progress == Progress::Auto && std::io::stdout().is_terminal();
