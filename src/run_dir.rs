@@ -128,6 +128,29 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&partial, path).map_err(|e| Error::io("write", path, e))
 }
 
+/// Writes `text` to `path` for a user's `--out`: an existing file is refused (naming
+/// `--force`) unless `overwrite`, the check and the creation being one operation.
+pub fn write_new_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
+    if overwrite {
+        return std::fs::write(path, text).map_err(|e| Error::io("write", path, e));
+    }
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::new(format!(
+                "{} already exists: pass --force to overwrite it, or choose another --out",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(Error::io("create", path, e)),
+    };
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io("write", path, e))
+}
+
 /// Where a run came from and how it ended, `run.json`: one session per `train` invocation
 /// (the first, then one per `--resume`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -2,14 +2,14 @@
 //! computed without training, so a user can see a schedule before spending a run on it. The
 //! same numbers, in the same format, as the `learning_rate` column of a run's `steps.csv`.
 
-use std::io::Write;
 use std::path::Path;
 
+use crate::Result;
 use crate::config::{Config, ScheduleUnit};
 use crate::optim::build_schedule;
 use crate::optim::schedule::{learning_rates, steps_per_epoch};
 use crate::prepare::prepare;
-use crate::{Error, Result, bail};
+use crate::run_dir::write_new_file;
 
 /// Columns of the schedule CSV; `step`, `epoch` and `learning_rate` as in `steps.csv`.
 pub const CSV_COLUMNS: [&str; 4] = ["step", "epoch", "t", "learning_rate"];
@@ -104,25 +104,7 @@ impl ScheduleTable {
 
     /// Writes the CSV to `path`. An existing file is an error unless `overwrite`.
     pub fn write_csv(&self, path: &Path, overwrite: bool) -> Result<()> {
-        let text = self.to_csv();
-        if overwrite {
-            return std::fs::write(path, text).map_err(|e| Error::io("write", path, e));
-        }
-        // create_new: the existence check and the creation are one operation.
-        let mut file = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
-                "{} already exists: pass --force to overwrite it, or choose another --out",
-                path.display()
-            ),
-            Err(e) => return Err(Error::io("create", path, e)),
-        };
-        file.write_all(text.as_bytes())
-            .map_err(|e| Error::io("write", path, e))
+        write_new_file(path, &self.to_csv(), overwrite)
     }
 
     /// The table as text: a header line, then at most `max_rows` rows evenly spread over the

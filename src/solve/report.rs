@@ -1,14 +1,13 @@
 //! `sgdlab solve`: a config's exact optimum on its training split, as text and `optimum.json`.
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Objective, Optimum, solve};
 use crate::config::Config;
 use crate::data::Dataset;
 use crate::prepare::prepare;
-use crate::{Error, Result, bail};
+use crate::{Error, Result};
 
 /// How many parameters the text report lists before abbreviating.
 const SHOWN_PARAMETERS: usize = 20;
@@ -117,24 +116,7 @@ fn write_new_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
     }
-    if overwrite {
-        return std::fs::write(path, text).map_err(|e| Error::io("write", path, e));
-    }
-    // create_new: the existence check and the creation are one operation.
-    let mut file = match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
-            "{} already exists: pass --force to overwrite it, or choose another --out",
-            path.display()
-        ),
-        Err(e) => return Err(Error::io("create", path, e)),
-    };
-    file.write_all(text.as_bytes())
-        .map_err(|e| Error::io("write", path, e))
+    crate::run_dir::write_new_file(path, text, overwrite)
 }
 
 impl fmt::Display for OptimumReport {
