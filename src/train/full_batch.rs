@@ -30,7 +30,7 @@ use super::step::Trainee;
 use super::suboptimality::SuboptimalityTracker;
 use super::trace::{ParameterTrace, flat_parameters};
 use crate::batch::{Batch, gather};
-use crate::config::{Config, LineSearch, ModelKind, OptimizerConfig};
+use crate::config::{Config, LineSearch, ModelKind, OptimizerConfig, SgdConfig};
 use crate::data::Dataset;
 use crate::eval::evaluate;
 use crate::model::{Model, predicted_classes};
@@ -107,7 +107,7 @@ impl FullBatchRun<'_> {
                         objective.loss(data, &trial)
                     };
                     let loss = objective.loss(data, &theta);
-                    self.search(phi, loss, gradient_norm_squared, quadratic)
+                    Self::search(settings, phi, loss, gradient_norm_squared, quadratic)
                 }
                 None => {
                     let phi = |alpha: f64| {
@@ -115,7 +115,7 @@ impl FullBatchRun<'_> {
                         penalized_loss(&trial, &plain_batch, weight_decay)
                     };
                     let loss = penalized_loss(&plain, &plain_batch, weight_decay);
-                    self.search(phi, loss, gradient_norm_squared, quadratic)
+                    Self::search(settings, phi, loss, gradient_norm_squared, quadratic)
                 }
             };
             let accepted = match accepted {
@@ -184,15 +184,12 @@ impl FullBatchRun<'_> {
     }
 
     fn search(
-        &self,
+        settings: &SgdConfig,
         phi: impl FnMut(f64) -> f64,
         loss: f64,
         gradient_norm_squared: f64,
         quadratic: bool,
     ) -> Result<Accepted> {
-        let OptimizerConfig::Sgd(settings) = &self.config.optimizer else {
-            unreachable!("line search is an option of the sgd optimizer only")
-        };
         let initial = settings.learning_rate;
         match settings.line_search {
             LineSearch::Armijo => line_search::armijo(

@@ -194,23 +194,21 @@ impl RunLog {
         epoch: usize,
         values: impl IntoIterator<Item = (String, f64)>,
         complete: bool,
-    ) -> EpochRow {
+    ) {
         self.flush_steps();
         let elapsed = self.elapsed_seconds();
         let row = self.rows.entry(epoch).or_default();
         row.insert("epoch".into(), epoch as f64);
         row.extend(values);
         row.insert("elapsed_seconds".into(), elapsed);
-        let row = row.clone();
         if complete {
             if let Err(e) = write_csv(&self.path, &self.rows) {
                 eprintln!("warning: cannot write {}: {e}", self.path.display());
             }
             if self.print {
-                self.print_row(epoch, &row);
+                self.print_row(epoch, &self.rows[&epoch]);
             }
         }
-        row
     }
 
     /// Writes the steps taken so far to `steps.csv`.
