@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use sgdlab::ErrorKind;
 use sgdlab::config::Config;
 use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
+use sgdlab::experiment::run_named;
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
@@ -118,6 +119,21 @@ enum Command {
         /// The loss axes' scale; auto is log when the loss spans two decades.
         #[arg(long, value_enum, default_value = "auto")]
         loss_scale: LossScale,
+    },
+    /// Run one of the lecture's experiments, or all of them and write report.html/report.md.
+    ///
+    /// Each experiment writes its figures (SVG and PNG), the CSVs behind them and a
+    /// summary.md into DIR/NAME/, and prints whether each claim it tests holds.
+    Experiment {
+        /// The experiment (gd-vs-sgd, schedules, batch-size, ...), or all.
+        name: String,
+        /// Small problem sizes: seconds instead of minutes.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write [default: artifacts/experiments-<UTC timestamp>]. May exist: only
+        /// the experiments' own sub-directories and the report are replaced.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Compute the exact optimum f* = argmin ℓ of CONFIG's convex model on its training split.
     ///
@@ -318,6 +334,36 @@ fn run(command: Command) -> sgdlab::Result<()> {
             for files in &written {
                 println!("wrote {}", files.svg.display());
                 println!("wrote {}", files.png.display());
+            }
+            Ok(())
+        }
+        Command::Experiment { name, quick, out } => {
+            let ran = run_named(
+                &name,
+                quick,
+                out.as_deref(),
+                Path::new("artifacts"),
+                |experiment, outcome, dir| {
+                    println!(
+                        "{}: {} figures, {} tables and summary.md in {}",
+                        experiment.name,
+                        outcome.figures.len(),
+                        outcome.tables.len(),
+                        dir.display()
+                    );
+                    for finding in &outcome.findings {
+                        let verdict = if finding.holds {
+                            "holds"
+                        } else {
+                            "DOES NOT HOLD"
+                        };
+                        println!("  [{verdict}] {}: {}", finding.claim, finding.evidence);
+                    }
+                },
+            )?;
+            if let Some(report) = ran.report {
+                println!("wrote {}", report.html.display());
+                println!("wrote {}", report.markdown.display());
             }
             Ok(())
         }

@@ -13,8 +13,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::plot::Written;
-use crate::run_dir::write_atomically;
+use crate::run_dir::{fresh_run_path, write_atomically};
 use crate::{Error, Result};
+
+pub mod gd_vs_sgd;
+pub mod report;
 
 /// What an experiment is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +69,11 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order `experiment all` runs them and the report shows them.
-pub const EXPERIMENTS: &[Experiment] = &[];
+pub const EXPERIMENTS: &[Experiment] = &[Experiment {
+    name: "gd-vs-sgd",
+    about: "cost per iteration of GD and SGD as n and d grow, the cost of reaching ρ, and the MNIST ratio n/m",
+    run: gd_vs_sgd::run,
+}];
 
 /// The experiment called `name`, or an error listing the names there are.
 pub fn find(name: &str) -> Result<&'static Experiment> {
@@ -80,6 +87,59 @@ pub fn find(name: &str) -> Result<&'static Experiment> {
                 names.join(", ")
             ))
         })
+}
+
+/// What `sgdlab experiment` ran and wrote.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// The directory holding one sub-directory per experiment.
+    pub root: PathBuf,
+    /// `report.html` and `report.md`, for `all`.
+    pub report: Option<report::ReportFiles>,
+}
+
+/// `sgdlab experiment NAME [--quick] [--out DIR]`: runs the experiment called `name`, or every
+/// one for `all` and then writes the report, into `out` (may exist; only the experiments'
+/// own sub-directories and the report are written) or a fresh
+/// `artifacts/experiments-<UTC timestamp>`. `on_done` sees each experiment as it finishes.
+/// An unknown name is refused before anything is created.
+pub fn run_named(
+    name: &str,
+    quick: bool,
+    out: Option<&Path>,
+    artifacts: &Path,
+    mut on_done: impl FnMut(&Experiment, &Outcome, &Path),
+) -> Result<Ran> {
+    let selected: Vec<&'static Experiment> = if name == "all" {
+        EXPERIMENTS.iter().collect()
+    } else {
+        vec![find(name)?]
+    };
+    let root = match out {
+        Some(out) => {
+            if out.exists() && !out.is_dir() {
+                return Err(Error::new(format!(
+                    "--out {}: exists and is not a directory",
+                    out.display()
+                )));
+            }
+            out.to_path_buf()
+        }
+        None => fresh_run_path(artifacts, "experiments")?,
+    };
+    std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
+    let mut done = Vec::with_capacity(selected.len());
+    for experiment in selected {
+        let outcome = run_experiment(experiment, quick, &root)?;
+        on_done(experiment, &outcome, &root.join(experiment.name));
+        done.push((experiment, outcome));
+    }
+    let report = if name == "all" {
+        Some(report::write_report(&root, &done, quick)?)
+    } else {
+        None
+    };
+    Ok(Ran { root, report })
 }
 
 /// Runs `experiment` into `root/<name>/` (created if need be) and writes its `summary.md`.
@@ -147,4 +207,37 @@ pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<Path
     }
     write_atomically(path, text.as_bytes())?;
     Ok(path.to_path_buf())
+}
+
+/// The least-squares slope of ln y against ln x: the exponent p of y ∝ x^p. Points with a
+/// non-positive coordinate are left out; NaN with fewer than two points.
+pub fn loglog_slope(points: &[(f64, f64)]) -> f64 {
+    let logs: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
+        .map(|(x, y)| (x.ln(), y.ln()))
+        .collect();
+    let count = logs.len() as f64;
+    if logs.len() < 2 {
+        return f64::NAN;
+    }
+    let mean_x = logs.iter().map(|p| p.0).sum::<f64>() / count;
+    let mean_y = logs.iter().map(|p| p.1).sum::<f64>() / count;
+    let covariance: f64 = logs.iter().map(|(x, y)| (x - mean_x) * (y - mean_y)).sum();
+    let variance: f64 = logs.iter().map(|(x, _)| (x - mean_x).powi(2)).sum();
+    covariance / variance
+}
+
+/// The median of `values` (sorted in place); NaN when empty.
+pub fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[middle]
+    } else {
+        0.5 * (values[middle - 1] + values[middle])
+    }
 }
