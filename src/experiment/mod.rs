@@ -18,6 +18,7 @@ use crate::{Error, Result};
 
 pub mod gd_vs_sgd;
 pub mod report;
+pub mod schedules;
 
 /// What an experiment is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,11 +70,18 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order `experiment all` runs them and the report shows them.
-pub const EXPERIMENTS: &[Experiment] = &[Experiment {
-    name: "gd-vs-sgd",
-    about: "cost per iteration of GD and SGD as n and d grow, the cost of reaching ρ, and the MNIST ratio n/m",
-    run: gd_vs_sgd::run,
-}];
+pub const EXPERIMENTS: &[Experiment] = &[
+    Experiment {
+        name: "gd-vs-sgd",
+        about: "cost per iteration of GD and SGD as n and d grow, the cost of reaching ρ, and the MNIST ratio n/m",
+        run: gd_vs_sgd::run,
+    },
+    Experiment {
+        name: "schedules",
+        about: "α(t) of every learning-rate schedule, and the suboptimality SGD reaches with each on breast cancer",
+        run: schedules::run,
+    },
+];
 
 /// The experiment called `name`, or an error listing the names there are.
 pub fn find(name: &str) -> Result<&'static Experiment> {
@@ -240,4 +248,50 @@ pub fn median(values: &mut [f64]) -> f64 {
     } else {
         0.5 * (values[middle - 1] + values[middle])
     }
+}
+
+/// λ₂ of the breast-cancer experiments: the training split is linearly separable, so
+/// without a penalty ℓ has no minimizer and ℓ − ℓ* no meaning.
+pub const BREAST_CANCER_WEIGHT_DECAY: f64 = 0.01;
+
+/// Logistic regression from Θ = 0 on the embedded breast-cancer data (seed 42 split), SGD
+/// with α^(0) = `learning_rate`, λ₂ = [`BREAST_CANCER_WEIGHT_DECAY`], `batch_size`, `epochs`,
+/// and `schedule` (the body of a `[schedule]` table, e.g. `name = "constant"`) as a config
+/// built in code and checked like a file.
+pub fn breast_cancer_sgd(
+    learning_rate: f64,
+    batch_size: usize,
+    epochs: usize,
+    schedule: &str,
+    trace_parameters: bool,
+) -> Result<crate::config::Config> {
+    let text = format!(
+        "[data]\nsource = \"breast_cancer\"\n\n[model]\nkind = \"logistic\"\ninit = \"zeros\"\n\n\
+         [optimizer]\nname = \"sgd\"\nlearning_rate = {learning_rate:?}\nweight_decay = {BREAST_CANCER_WEIGHT_DECAY:?}\n\n\
+         [schedule]\n{schedule}\n\n\
+         [training]\nepochs = {epochs}\nbatch_size = {batch_size}\nseed = 42\ntrace_parameters = {trace_parameters}\nsuboptimality = \"on\"\n"
+    );
+    crate::config::Config::from_toml(&text, "the experiment's config", &[])
+}
+
+/// Trains `config` quietly into `runs/<name>`, replacing a run of that name an earlier run
+/// of the same experiment left there.
+pub fn train_run(
+    runs: &Path,
+    name: &str,
+    config: crate::config::Config,
+) -> Result<crate::train::TrainResult> {
+    let run_dir = runs.join(name);
+    if run_dir.exists() {
+        std::fs::remove_dir_all(&run_dir).map_err(|e| Error::io("replace", &run_dir, e))?;
+    }
+    std::fs::create_dir_all(runs).map_err(|e| Error::io("create", runs, e))?;
+    crate::train::train(crate::train::TrainRequest {
+        config,
+        name: name.to_string(),
+        run_dir: Some(run_dir),
+        resume: false,
+        artifacts: runs.to_path_buf(),
+        progress: crate::train::Progress::Quiet,
+    })
 }
