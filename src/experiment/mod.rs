@@ -16,6 +16,7 @@ use crate::plot::Written;
 use crate::run_dir::{fresh_run_path, write_atomically};
 use crate::{Error, Result};
 
+pub mod batch_size;
 pub mod gd_vs_sgd;
 pub mod report;
 pub mod schedules;
@@ -80,6 +81,11 @@ pub const EXPERIMENTS: &[Experiment] = &[
         name: "schedules",
         about: "α(t) of every learning-rate schedule, and the suboptimality SGD reaches with each on breast cancer",
         run: schedules::run,
+    },
+    Experiment {
+        name: "batch-size",
+        about: "SGD with m = 1, 10, 100 and n on breast cancer: progress per example and per second, and the oscillation around the minimum against m",
+        run: batch_size::run,
     },
 ];
 
