@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{assert_one_line_error, run_sgdlab};
+use common::{assert_one_line_error, assert_png, run_sgdlab};
 use sgdlab::experiment::{EXPERIMENTS, Outcome, find, run_experiment};
 
 /// Runs the experiment `name` in --quick mode into a fresh temporary root.
@@ -44,26 +44,7 @@ fn assert_figures(outcome: &Outcome, labels: &[&str]) {
             figure.svg.display()
         );
 
-        let bytes = std::fs::read(&figure.png).unwrap();
-        assert_eq!(
-            &bytes[..8],
-            b"\x89PNG\r\n\x1a\n",
-            "{}",
-            figure.png.display()
-        );
-        assert_eq!(&bytes[12..16], b"IHDR");
-        let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
-        assert_eq!((be(16), be(20)), (800, 500), "{}", figure.png.display());
-        let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
-            .read_info()
-            .unwrap();
-        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-        reader.next_frame(&mut pixels).unwrap();
-        assert!(
-            pixels.iter().any(|&p| p < 100),
-            "{} is blank",
-            figure.png.display()
-        );
+        assert_png(&figure.png, 800, 500);
     }
     let all_text: String = outcome
         .figures

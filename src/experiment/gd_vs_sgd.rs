@@ -269,19 +269,29 @@ enum Method {
     Sgd { alpha: f64, decay: f64, m: usize },
 }
 
+/// The objective a descent minimizes, on its data, and its minimum ℓ(f*).
+struct Target<'a> {
+    data: &'a Dataset,
+    objective: Objective,
+    optimum: f64,
+}
+
 /// Runs `method` from Θ = 0 until every ρ in `rhos` is reached or `max_steps`; ℓ − ℓ* is
 /// evaluated exactly (f64, the objective f* minimizes) every `check_every` steps, off the
 /// clock.
 fn descend_to_targets(
-    data: &Dataset,
-    objective: &Objective,
-    optimum: f64,
+    target: &Target,
     method: &Method,
     rhos: &[f64],
     max_steps: usize,
     check_every: usize,
     device: &Device,
 ) -> Result<Descent> {
+    let Target {
+        data,
+        objective,
+        optimum,
+    } = target;
     let autodiff = device.clone().autodiff();
     let mut model = zero_model(data, &autodiff)?;
     let mut optimizer = ModuleOptimizer::from(GradientDescent {
@@ -517,10 +527,13 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         decay: 0.5 / (sizes.rho_n as f64 / BATCH_SIZE as f64),
         m: BATCH_SIZE,
     };
+    let target = Target {
+        data: &data,
+        objective,
+        optimum: optimum.loss,
+    };
     let gd = descend_to_targets(
-        &data,
-        &objective,
-        optimum.loss,
+        &target,
         &gd_method,
         &sizes.rhos,
         sizes.gd_max_steps,
@@ -528,9 +541,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         &device,
     )?;
     let sgd = descend_to_targets(
-        &data,
-        &objective,
-        optimum.loss,
+        &target,
         &sgd_method,
         &sizes.rhos,
         sizes.sgd_max_steps,
