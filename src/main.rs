@@ -344,13 +344,17 @@ fn run(command: Command) -> sgdlab::Result<()> {
                 out.as_deref(),
                 Path::new("artifacts"),
                 |experiment, outcome, dir| {
-                    println!(
-                        "{}: {} figures, {} tables and summary.md in {}",
-                        experiment.name,
-                        outcome.figures.len(),
-                        outcome.tables.len(),
-                        dir.display()
-                    );
+                    println!("{}: wrote into {}", experiment.name, dir.display());
+                    let name =
+                        |path: &Path| path.strip_prefix(dir).unwrap_or(path).display().to_string();
+                    let mut files: Vec<String> = outcome
+                        .figures
+                        .iter()
+                        .flat_map(|figure| [name(&figure.svg), name(&figure.png)])
+                        .chain(outcome.tables.iter().map(|table| name(table)))
+                        .collect();
+                    files.push("summary.md".into());
+                    println!("  {}", files.join(" "));
                     for finding in &outcome.findings {
                         let verdict = if finding.holds {
                             "holds"

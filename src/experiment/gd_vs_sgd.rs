@@ -701,13 +701,18 @@ fn findings(
 ) -> Vec<Finding> {
     let number = |key: &str| numbers.get(key).copied().unwrap_or(f64::NAN);
     let (n_low, n_high) = (sizes.n_sweep[0], sizes.n_sweep[sizes.n_sweep.len() - 1]);
+    // A slope of −1e-17 reads better as 0.000 than as −0.000.
+    let shown = |key: &str| {
+        let value = number(key);
+        if value.abs() < 5e-4 { 0.0 } else { value }
+    };
     let mut findings = vec![
         Finding {
             claim: "A GD iteration costs O(nd): its work grows linearly in n".into(),
             evidence: format!(
                 "log-log slope in n ({n_low}..{n_high}, d = {}) of the counted work {:.3}, of the measured time {:.2}",
                 sizes.fixed_d,
-                number("gd_flops_slope_in_n"),
+                shown("gd_flops_slope_in_n"),
                 number("gd_seconds_slope_in_n")
             ),
             holds: (number("gd_flops_slope_in_n") - 1.0).abs() < 0.1,
@@ -716,7 +721,7 @@ fn findings(
             claim: format!("An SGD iteration (m = {BATCH_SIZE}) costs O(d), whatever n"),
             evidence: format!(
                 "log-log slope in n of the counted work {:.3}, of the measured time {:.2}",
-                number("sgd_flops_slope_in_n"),
+                shown("sgd_flops_slope_in_n"),
                 number("sgd_seconds_slope_in_n")
             ),
             holds: number("sgd_flops_slope_in_n").abs() < 0.1,
@@ -728,8 +733,8 @@ fn findings(
                 sizes.d_sweep[0],
                 sizes.d_sweep[sizes.d_sweep.len() - 1],
                 sizes.fixed_n,
-                number("gd_flops_slope_in_d"),
-                number("sgd_flops_slope_in_d"),
+                shown("gd_flops_slope_in_d"),
+                shown("sgd_flops_slope_in_d"),
                 number("gd_seconds_slope_in_d"),
                 number("sgd_seconds_slope_in_d")
             ),
