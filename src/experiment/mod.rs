@@ -301,3 +301,26 @@ pub fn train_run(
         progress: crate::train::Progress::Quiet,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loglog_slope_recovers_the_exponent() {
+        let cubic: Vec<(f64, f64)> = [1.0, 3.0, 10.0, 30.0]
+            .iter()
+            .map(|&x| (x, 2.0 * x * x * x))
+            .collect();
+        assert!((loglog_slope(&cubic) - 3.0).abs() < 1e-12);
+        assert!(loglog_slope(&[(1.0, 5.0), (100.0, 5.0)]).abs() < 1e-12);
+        assert!(loglog_slope(&[(1.0, 1.0), (2.0, 0.0)]).is_nan());
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&mut []).is_nan());
+    }
+}

@@ -274,3 +274,24 @@ li.holds .verdict{color:#1a7f37;font-weight:bold}li.fails .verdict{color:#c62828
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}\
 figure{margin:1.5rem 0}img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:.9rem}\
 code{background:#f4f4f4;padding:0 .2rem}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_tables_become_html_tables_without_the_separator_row() {
+        let html = markdown_to_html(
+            "Some `code` & text\nmore\n\n| a | b |\n|---|:-:|\n| 1 | <2> |\n\n- x\n- y\n",
+        );
+        assert_eq!(
+            html,
+            "<p>Some <code>code</code> &amp; text more</p>\n<table>\n<tr><th>a</th><th>b</th></tr>\n<tr><td>1</td><td>&lt;2&gt;</td></tr>\n</table>\n<ul>\n<li>x</li>\n<li>y</li>\n</ul>\n"
+        );
+    }
+
+    #[test]
+    fn attributes_are_escaped() {
+        assert_eq!(escape("a\"b'<c>&"), "a&quot;b&#39;&lt;c&gt;&amp;");
+    }
+}
