@@ -34,7 +34,7 @@ use crate::config::{Activation, Head, Init, ModelConfig, ModelKind};
 use crate::data::{Dataset, Targets};
 use crate::model::{Model, Problem};
 use crate::optim::GradientDescent;
-use crate::optim::schedule::InverseTime;
+use crate::optim::schedule::{Constant, InverseTime, Schedule};
 use crate::plot::{LineChart, Scale};
 use crate::rng::Rng;
 use crate::solve::{Objective, ObjectiveKind, solve};
@@ -221,6 +221,40 @@ fn uniform_batch(rng: &mut Rng, n: usize, m: usize) -> Vec<usize> {
     (0..m).map(|_| rng.below(n)).collect()
 }
 
+/// Where each step's batch comes from.
+enum Batches {
+    /// GD: every example, gathered once, as a full-batch loop does.
+    Full(Box<Batch>),
+    /// SGD: m uniform examples, gathered every step, as the learner does.
+    Sampled { m: usize, rng: Rng },
+}
+
+impl Batches {
+    /// `batch_size = None`: full batch.
+    fn new(data: &Dataset, batch_size: Option<usize>, device: &Device) -> Self {
+        match batch_size {
+            None => Batches::Full(Box::new(gather(
+                data,
+                &(0..data.len()).collect::<Vec<_>>(),
+                device,
+            ))),
+            Some(m) => Batches::Sampled {
+                m,
+                rng: Rng::new(SEED),
+            },
+        }
+    }
+
+    fn next(&mut self, data: &Dataset, device: &Device) -> Batch {
+        match self {
+            Batches::Full(batch) => (**batch).clone(),
+            Batches::Sampled { m, rng } => {
+                gather(data, &uniform_batch(rng, data.len(), *m), device)
+            }
+        }
+    }
+}
+
 /// The cost of one step of GD (`batch_size = None`: all n examples, gathered once as a
 /// full-batch loop does) or of SGD with `batch_size` examples (gathered every step).
 fn iteration_cost(
@@ -234,20 +268,12 @@ fn iteration_cost(
     let mut optimizer = ModuleOptimizer::from(GradientDescent {
         weight_decay: WEIGHT_DECAY,
     });
-    let n = data.len();
-    let full = batch_size
-        .is_none()
-        .then(|| gather(data, &(0..n).collect::<Vec<_>>(), &autodiff));
-    let mut rng = Rng::new(SEED);
+    let mut batches = Batches::new(data, batch_size, &autodiff);
     let mut seconds = Vec::with_capacity(repeats);
     let mut rows = 0;
     for repeat in 0..repeats + 2 {
         let started = Instant::now();
-        let batch = match (&full, batch_size) {
-            (Some(full), _) => full.clone(),
-            (None, Some(m)) => gather(data, &uniform_batch(&mut rng, n, m), &autodiff),
-            (None, None) => unreachable!("full is Some when batch_size is None"),
-        };
+        let batch = batches.next(data, &autodiff);
         rows = batch.features.dims()[0];
         model = step(model, batch, &mut optimizer, 0.1);
         if repeat >= 2 {
@@ -312,19 +338,15 @@ fn descend_to_targets(
     let mut optimizer = ModuleOptimizer::from(GradientDescent {
         weight_decay: objective.l2,
     });
-    let n = data.len();
-    let (full, m) = match method {
-        Method::Gd { .. } => (
-            Some(gather(data, &(0..n).collect::<Vec<_>>(), &autodiff)),
-            n,
+    let (batch_size, mut schedule) = match method {
+        Method::Gd { alpha } => (None, Schedule::Constant(Constant::new(*alpha))),
+        Method::Sgd { alpha, decay, m } => (
+            Some(*m),
+            Schedule::InverseTime(InverseTime::new(*alpha, *decay)),
         ),
-        Method::Sgd { m, .. } => (None, *m),
     };
-    let mut schedule = match method {
-        Method::Gd { alpha } => InverseTime::new(*alpha, 0.0),
-        Method::Sgd { alpha, decay, .. } => InverseTime::new(*alpha, *decay),
-    };
-    let mut rng = Rng::new(SEED);
+    let m = batch_size.unwrap_or(data.len());
+    let mut batches = Batches::new(data, batch_size, &autodiff);
     let mut reached: Vec<Option<Reach>> = vec![None; rhos.len()];
     let suboptimality = |model: &Model| {
         let theta: Vec<f64> = flat_parameters(model).into_iter().map(f64::from).collect();
@@ -334,10 +356,7 @@ fn descend_to_targets(
     let mut seconds = 0.0;
     for iteration in 1..=max_steps {
         let started = Instant::now();
-        let batch = match &full {
-            Some(full) => full.clone(),
-            None => gather(data, &uniform_batch(&mut rng, n, m), &autodiff),
-        };
+        let batch = batches.next(data, &autodiff);
         let alpha = schedule.step();
         model = step(model, batch, &mut optimizer, alpha);
         seconds += started.elapsed().as_secs_f64();
