@@ -8,6 +8,9 @@
 //! An experiment is a function from [`ExperimentOptions`] to an [`Outcome`]; adding one is one
 //! file and one entry in [`EXPERIMENTS`].
 
+mod momentum;
+pub mod problems;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,7 +69,11 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order `experiment all` runs them and the report shows them.
-pub const EXPERIMENTS: &[Experiment] = &[];
+pub const EXPERIMENTS: &[Experiment] = &[Experiment {
+    name: "momentum",
+    about: "paths of GD, momentum (several λ) and Nesterov over the contours of the 1-D logistic loss and an ill-conditioned quadratic; the step length against α‖∇f‖/(1 − λ)",
+    run: momentum::run,
+}];
 
 /// The experiment called `name`, or an error listing the names there are.
 pub fn find(name: &str) -> Result<&'static Experiment> {

@@ -1,0 +1,175 @@
+//! The path experiments (momentum, learning-rate, adaptive, stationary) in quick mode: each
+//! writes valid figures, its CSVs and summary.md, and its numbers support its claim.
+
+use std::path::Path;
+
+use sgdlab::experiment::{Outcome, find, run_experiment};
+
+/// Runs experiment `name` quickly into a fresh temporary directory.
+fn run(name: &str) -> (tempfile::TempDir, Outcome) {
+    let root = tempfile::tempdir().unwrap();
+    let experiment = find(name).unwrap();
+    let outcome = run_experiment(experiment, true, root.path()).unwrap();
+    (root, outcome)
+}
+
+fn number(outcome: &Outcome, key: &str) -> f64 {
+    *outcome
+        .numbers
+        .get(key)
+        .unwrap_or_else(|| panic!("no number {key:?} in {:?}", outcome.numbers.keys()))
+}
+
+/// The text nodes of an SVG, after checking that it parses and has the figure's size.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not XML: {e}", path.display()));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(
+        (root.attribute("width"), root.attribute("height")),
+        (Some("800"), Some("500")),
+        "{}",
+        path.display()
+    );
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "text")
+        .map(|n| n.text().unwrap_or_default().trim().to_string())
+        .collect()
+}
+
+/// PNG signature, IHDR 800 × 500, and a decodable, non-blank image.
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |range: std::ops::Range<usize>| u32::from_be_bytes(bytes[range].try_into().unwrap());
+    assert_eq!((be(16..20), be(20..24)), (800, 500), "{}", path.display());
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut pixels).unwrap();
+    assert!(
+        pixels.iter().any(|&p| p < 100),
+        "{} is blank",
+        path.display()
+    );
+}
+
+/// The header of a CSV.
+fn csv_header(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let header = text.lines().next().unwrap_or_default();
+    header.split(',').map(str::to_string).collect()
+}
+
+/// Every figure is a valid SVG and PNG whose legend names `legends[stem]`, summary.md names
+/// every figure and table, and the tables are the files listed.
+fn check_files(root: &Path, name: &str, outcome: &Outcome, figures: &[(&str, &[&str])]) {
+    let dir = root.join(name);
+    let stems: Vec<String> = outcome
+        .figures
+        .iter()
+        .map(|f| f.svg.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<&str> = figures.iter().map(|(stem, _)| *stem).collect();
+    assert_eq!(stems, expected);
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    for (figure, (stem, legends)) in outcome.figures.iter().zip(figures) {
+        assert_eq!(figure.svg, dir.join(format!("{stem}.svg")));
+        let texts = svg_texts(&figure.svg);
+        for legend in *legends {
+            assert!(
+                texts.iter().any(|t| t == legend),
+                "{stem}.svg has no {legend:?} among {texts:?}"
+            );
+        }
+        assert_png(&figure.png);
+        assert!(summary.contains(&format!("({stem}.svg)")), "{summary}");
+    }
+    for table in &outcome.tables {
+        assert!(
+            table.starts_with(&dir) && table.is_file(),
+            "{}",
+            table.display()
+        );
+        let file = table.file_name().unwrap().to_string_lossy();
+        assert!(summary.contains(&format!("({file})")), "{summary}");
+    }
+    assert!(!outcome.findings.is_empty());
+}
+
+#[test]
+fn momentum_step_tends_to_its_limit_and_momentum_accelerates() {
+    let (root, outcome) = run("momentum");
+    check_files(
+        root.path(),
+        "momentum",
+        &outcome,
+        &[
+            (
+                "momentum-logistic",
+                &[
+                    "GD α=4",
+                    "momentum λ=0.5",
+                    "momentum λ=0.9",
+                    "Nesterov λ=0.9",
+                    "minimum",
+                ],
+            ),
+            ("momentum-loss-logistic", &["GD α=4", "momentum λ=0.9"]),
+            ("momentum-quadratic", &["GD α=0.02", "Nesterov λ=0.9"]),
+            ("momentum-loss-quadratic", &["momentum λ=0.5"]),
+            ("momentum-step-length", &["GD (λ=0)", "momentum λ=0.9"]),
+        ],
+    );
+    // The lecture's limit α‖g‖/(1 − λ) with α = 0.1, ‖g‖ = 1, within 5 %.
+    for (lambda, limit) in [("0", 0.1), ("0.5", 0.2), ("0.9", 1.0)] {
+        assert!((number(&outcome, &format!("limit_step_lambda_{lambda}")) - limit).abs() < 1e-12);
+        let last = number(&outcome, &format!("last_step_lambda_{lambda}"));
+        assert!(
+            (last / limit - 1.0).abs() < 0.05,
+            "λ = {lambda}: last step {last} vs limit {limit}"
+        );
+    }
+    // The first momentum step is α‖g‖: the growth to the limit is measured, not assumed.
+    let table = root.path().join("momentum/momentum-step-length.csv");
+    assert_eq!(
+        csv_header(&table),
+        [
+            "step",
+            "step_length_lambda_0",
+            "limit_lambda_0",
+            "step_length_lambda_0.5",
+            "limit_lambda_0.5",
+            "step_length_lambda_0.9",
+            "limit_lambda_0.9"
+        ]
+    );
+    let text = std::fs::read_to_string(&table).unwrap();
+    let first: Vec<f64> = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert!((first[5] - 0.1).abs() < 1e-6, "{first:?}");
+    assert!(
+        outcome.findings.iter().all(|f| f.holds),
+        "{:?}",
+        outcome.findings
+    );
+    assert!(
+        number(&outcome, "quadratic_momentum_0.9_suboptimality")
+            < number(&outcome, "quadratic_gd_suboptimality")
+    );
+    let header = csv_header(&root.path().join("momentum/momentum-paths-quadratic.csv"));
+    assert_eq!(&header[..4], ["step", "gd_x", "gd_y", "gd_loss"]);
+    assert!(
+        header.contains(&"nesterov_0.9_loss".to_string()),
+        "{header:?}"
+    );
+}
