@@ -173,3 +173,48 @@ fn momentum_step_tends_to_its_limit_and_momentum_accelerates() {
         "{header:?}"
     );
 }
+
+#[test]
+fn learning_rate_too_small_is_slow_too_large_diverges_and_armijo_needs_no_tuning() {
+    let (root, outcome) = run("learning-rate");
+    check_files(
+        root.path(),
+        "learning-rate",
+        &outcome,
+        &[
+            (
+                "learning-rate-paths",
+                &[
+                    "too small, 0.1/L: α=0.0020",
+                    "good, 1/L: α=0.0200",
+                    "too large, 2.1/L: α=0.0420",
+                    "Armijo line search, α₀=1",
+                ],
+            ),
+            ("learning-rate-loss", &["best constant, 2/(L+μ): α=0.0392"]),
+            ("learning-rate-armijo-steps", &["accepted α", "1/L"]),
+        ],
+    );
+    let n = |key: &str| number(&outcome, key);
+    // Too small ends farther from f* (and from θ*) than the good α after the same steps.
+    assert!(n("too_small_final_loss") > 10.0 * n("good_final_loss"));
+    assert!(n("too_small_distance_to_minimum") > n("good_distance_to_minimum"));
+    // Too large: the loss rises and the stiff coordinate alternates at every step.
+    assert!(n("too_large_final_loss") > n("initial_loss"));
+    assert_eq!(n("too_large_alternation"), 1.0);
+    // 1/L never overshoots the stiff coordinate (1 − αL = 0 lands on its minimum).
+    assert_eq!(n("good_alternation"), 0.0);
+    // Armijo, started at α₀ = 1 (50× past the stability limit), gets at least as low.
+    assert!(n("armijo_final_loss") <= n("good_final_loss"));
+    assert!(
+        outcome.findings.iter().all(|f| f.holds),
+        "{:?}",
+        outcome.findings
+    );
+    let header = csv_header(&root.path().join("learning-rate/learning-rate-armijo.csv"));
+    assert_eq!(header, ["step", "accepted_alpha", "loss_after"]);
+    let header = csv_header(&root.path().join("learning-rate/learning-rate-paths.csv"));
+    for key in ["too_small", "good", "best", "too_large", "armijo"] {
+        assert!(header.contains(&format!("{key}_loss")), "{header:?}");
+    }
+}

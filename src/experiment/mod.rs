@@ -8,6 +8,7 @@
 //! An experiment is a function from [`ExperimentOptions`] to an [`Outcome`]; adding one is one
 //! file and one entry in [`EXPERIMENTS`].
 
+mod learning_rate;
 mod momentum;
 pub mod problems;
 
@@ -69,11 +70,18 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order `experiment all` runs them and the report shows them.
-pub const EXPERIMENTS: &[Experiment] = &[Experiment {
-    name: "momentum",
-    about: "paths of GD, momentum (several λ) and Nesterov over the contours of the 1-D logistic loss and an ill-conditioned quadratic; the step length against α‖∇f‖/(1 − λ)",
-    run: momentum::run,
-}];
+pub const EXPERIMENTS: &[Experiment] = &[
+    Experiment {
+        name: "momentum",
+        about: "paths of GD, momentum (several λ) and Nesterov over the contours of the 1-D logistic loss and an ill-conditioned quadratic; the step length against α‖∇f‖/(1 − λ)",
+        run: momentum::run,
+    },
+    Experiment {
+        name: "learning-rate",
+        about: "GD with too small, good, overshooting and too large α, and with Armijo line search, on an ill-conditioned quadratic: paths and loss curves",
+        run: learning_rate::run,
+    },
+];
 
 /// The experiment called `name`, or an error listing the names there are.
 pub fn find(name: &str) -> Result<&'static Experiment> {

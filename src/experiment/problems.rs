@@ -289,9 +289,20 @@ impl Path {
         self.losses.iter().position(|&loss| loss <= target)
     }
 
-    /// As a series for a contour chart, in palette colour `color`.
-    pub fn series(&self, color: usize) -> Series {
-        Series::new(self.label.clone(), self.points.iter().map(|p| (p[0], p[1]))).color(color)
+    /// As a series for a contour chart, in palette colour `color`, up to and including the
+    /// first point outside `window` (a diverging path would otherwise cover the picture).
+    pub fn series(&self, color: usize, window: &(Range<f64>, Range<f64>)) -> Series {
+        let inside = |p: &[f64; 2]| window.0.contains(&p[0]) && window.1.contains(&p[1]);
+        let shown = self
+            .points
+            .iter()
+            .position(|p| !inside(p))
+            .map_or(self.points.len(), |first_outside| first_outside + 1);
+        Series::new(
+            self.label.clone(),
+            self.points[..shown].iter().map(|p| (p[0], p[1])),
+        )
+        .color(color)
     }
 
     /// f(θ^(t)) − `floor` against t, for a log-scale loss curve.
@@ -452,7 +463,8 @@ pub fn loss_curves(title: impl Into<String>, paths: &[Path], floor: f64) -> crat
     chart
 }
 
-/// `problem`'s level curves with `paths` over them, in palette order.
+/// `problem`'s level curves with `paths` over them, in palette order, each drawn until it
+/// first leaves the window.
 pub fn paths_over_contours(
     problem: &Problem,
     title: impl Into<String>,
@@ -460,7 +472,7 @@ pub fn paths_over_contours(
 ) -> ContourChart {
     let mut chart = problem.contour_chart(title, 14);
     for (color, path) in paths.iter().enumerate() {
-        chart.add_path(path.series(color));
+        chart.add_path(path.series(color, &problem.window));
     }
     chart
 }
