@@ -218,3 +218,52 @@ fn learning_rate_too_small_is_slow_too_large_diverges_and_armijo_needs_no_tuning
         assert!(header.contains(&format!("{key}_loss")), "{header:?}");
     }
 }
+
+#[test]
+fn stationary_starts_stay_exactly_and_nearby_starts_leave() {
+    let (root, outcome) = run("stationary");
+    check_files(
+        root.path(),
+        "stationary",
+        &outcome,
+        &[
+            (
+                "stationary-paths",
+                &[
+                    "on the saddle (0, 0)",
+                    "near the saddle: (10⁻³, 0)",
+                    "saddle",
+                    "minimum",
+                ],
+            ),
+            ("stationary-distance-travelled", &["on the minimum (1, 0)"]),
+            ("stationary-distance-from-saddle", &["(−10⁻³, 1)"]),
+        ],
+    );
+    let n = |key: &str| number(&outcome, key);
+    // Bit for bit where it started: ∇f = 0 exactly at (0, 0) and (1, 0).
+    assert_eq!(n("on_saddle_distance_from_start"), 0.0);
+    assert_eq!(n("on_minimum_distance_from_start"), 0.0);
+    // From 10⁻³ away the distance grows to the minimum at distance 1.
+    assert!(
+        n("near_saddle_distance_from_saddle") > 0.99,
+        "{:?}",
+        outcome.numbers
+    );
+    // On x = 0 GD converges to the saddle, f = ¼ > f* = 0.
+    assert!(n("saddle_line_distance_from_saddle") < 1e-3);
+    assert!((n("saddle_line_final_loss") - 0.25).abs() < 1e-6);
+    // The sign of x₀ picks the minimum.
+    assert!((n("right_final_x") - 1.0).abs() < 1e-3 && (n("left_final_x") + 1.0).abs() < 1e-3);
+    assert!(
+        outcome.findings.iter().all(|f| f.holds),
+        "{:?}",
+        outcome.findings
+    );
+    let header = csv_header(&root.path().join("stationary/stationary-paths.csv"));
+    assert_eq!(header.len(), 1 + 3 * 6);
+    assert_eq!(
+        &header[1..4],
+        ["on_saddle_x", "on_saddle_y", "on_saddle_loss"]
+    );
+}

@@ -11,6 +11,7 @@
 mod learning_rate;
 mod momentum;
 pub mod problems;
+mod stationary;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -80,6 +81,11 @@ pub const EXPERIMENTS: &[Experiment] = &[
         name: "learning-rate",
         about: "GD with too small, good, overshooting and too large α, and with Armijo line search, on an ill-conditioned quadratic: paths and loss curves",
         run: learning_rate::run,
+    },
+    Experiment {
+        name: "stationary",
+        about: "GD started on a saddle or a minimum stays there exactly; from nearby it leaves, and the start decides which minimum it reaches",
+        run: stationary::run,
     },
 ];
 

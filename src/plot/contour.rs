@@ -193,7 +193,8 @@ impl ContourChart {
         self
     }
 
-    /// Marks `point` with a cross labelled `label` in the legend.
+    /// Marks `point` with a cross labelled `label` in the legend (none when empty, e.g. for a
+    /// second point of a kind already labelled).
     pub fn add_landmark(&mut self, label: impl Into<String>, point: (f64, f64)) -> &mut Self {
         self.landmarks.push((label.into(), point));
         self
@@ -321,11 +322,14 @@ impl Render for ContourChart {
 
         for (label, point) in &self.landmarks {
             let style = BLACK.stroke_width(2);
-            chart
+            let drawn = chart
                 .draw_series(std::iter::once(Cross::new(*point, 6, style)))
-                .map_err(error)?
-                .label(label.as_str())
-                .legend(move |(x, y)| Cross::new((x + 10, y), 5, style));
+                .map_err(error)?;
+            if !label.is_empty() {
+                drawn
+                    .label(label.as_str())
+                    .legend(move |(x, y)| Cross::new((x + 10, y), 5, style));
+            }
         }
 
         if !self.paths.is_empty() || !self.landmarks.is_empty() {
