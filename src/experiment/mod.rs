@@ -8,6 +8,7 @@
 //! An experiment is a function from [`ExperimentOptions`] to an [`Outcome`]; adding one is one
 //! file and one entry in [`EXPERIMENTS`].
 
+mod adaptive;
 mod learning_rate;
 mod momentum;
 pub mod problems;
@@ -81,6 +82,11 @@ pub const EXPERIMENTS: &[Experiment] = &[
         name: "learning-rate",
         about: "GD with too small, good, overshooting and too large α, and with Armijo line search, on an ill-conditioned quadratic: paths and loss curves",
         run: learning_rate::run,
+    },
+    Experiment {
+        name: "adaptive",
+        about: "GD, momentum, AdaGrad, RMSProp and Adam (the lecture's diagonal Γ) on an ill-conditioned quadratic and on breast cancer",
+        run: adaptive::run,
     },
     Experiment {
         name: "stationary",

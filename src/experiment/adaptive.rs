@@ -1,0 +1,314 @@
+//! `sgdlab experiment adaptive`: the lecture's diagonal-Γ family (§3),
+//!
+//! ```text
+//! x^(t+1) = x^(0) + α Σ_{i≤t} Γ_i^t ∇f(x^(i)),   Γ_i^t diagonal
+//! ```
+//!
+//! — per-coordinate step sizes from the gradients' own history: AdaGrad
+//! `θ ← θ − α g / (√G + ε)` with G the running sum of g ⊙ g, RMSProp with an exponential
+//! average s instead of the sum, and Adam, RMSProp's bias-corrected scaling applied to a
+//! momentum average of g — beside plain GD `θ ← θ − α g` and heavy-ball momentum
+//! `v ← λv − αg, θ ← θ + v`. Two problems: the ill-conditioned quadratic
+//! `½ θᵀ diag(1, κ) θ`, whose stiff coordinate forces GD to α < 2/L while the flat one wants
+//! α ≈ 1/μ, and logistic regression on the breast-cancer data, trained by `sgdlab train`.
+
+use std::collections::BTreeMap;
+
+use super::problems::{
+    ILL_CONDITION, Path, Problem, cpu, descend, loss_curves, paths_over_contours, write_paths_csv,
+};
+use super::{ExperimentOptions, Finding, Outcome, write_csv};
+use crate::config::Config;
+use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
+use crate::plot::{LineChart, RunData, Scale, Series};
+use crate::run_dir::RunDir;
+use crate::train::{Progress, TrainRequest, train};
+use crate::{Error, Result};
+
+/// f ≤ this counts as reached on the quadratic (f(θ^(0)) = 33).
+const QUADRATIC_TARGET: f64 = 1e-4;
+
+/// λ₂ of the breast-cancer runs: the training split is linearly separable, so without an L2
+/// term the logistic loss has no minimizer and no f* to measure against.
+const BREAST_CANCER_L2: f64 = 1e-3;
+
+/// The optimizers trained on breast cancer: key, legend, the `[optimizer]` table (each
+/// method's usual α; everything else the config defaults).
+const BREAST_CANCER: [(&str, &str, &str); 5] = [
+    ("gd", "SGD α=0.1", "name = \"sgd\"\nlearning_rate = 0.1"),
+    (
+        "momentum",
+        "momentum λ=0.9 α=0.01",
+        "name = \"momentum\"\nlearning_rate = 0.01\nmomentum = 0.9",
+    ),
+    (
+        "adagrad",
+        "AdaGrad α=0.1",
+        "name = \"adagrad\"\nlearning_rate = 0.1",
+    ),
+    (
+        "rmsprop",
+        "RMSProp α=0.01",
+        "name = \"rmsprop\"\nlearning_rate = 0.01",
+    ),
+    (
+        "adam",
+        "Adam α=0.01",
+        "name = \"adam\"\nlearning_rate = 0.01",
+    ),
+];
+
+/// The five methods on the quadratic, from (−4, 1). GD gets its best constant step
+/// 2/(L + μ); the others a round α that works (AdaGrad 1, RMSProp and Adam 0.1).
+fn quadratic_paths(problem: &Problem, steps: usize) -> Result<Vec<Path>> {
+    let device = cpu()?;
+    let start = [-4.0, 1.0];
+    let lipschitz = ILL_CONDITION;
+    let gd_alpha = 2.0 / (lipschitz + 1.0);
+    let momentum = Momentum {
+        momentum: 0.9,
+        form: MomentumForm::Lecture,
+        dampening: 0.0,
+        weight_decay: 0.0,
+    };
+    let adagrad = AdaGrad {
+        epsilon: 1e-10,
+        initial_accumulator: 0.0,
+        lr_decay: 0.0,
+        weight_decay: 0.0,
+    };
+    let rmsprop = RmsProp {
+        beta: 0.99,
+        epsilon: 1e-8,
+        momentum: 0.0,
+        centered: false,
+        weight_decay: 0.0,
+    };
+    let adam = Adam {
+        beta_1: 0.9,
+        beta_2: 0.999,
+        epsilon: 1e-8,
+        amsgrad: false,
+        weight_decay: 0.0,
+    };
+    let momentum_alpha = 1.0 / lipschitz;
+    Ok(vec![
+        descend(
+            problem,
+            &GradientDescent::default(),
+            gd_alpha,
+            start,
+            steps,
+            &device,
+        )?
+        .named("gd", format!("GD α=2/(L+μ)={gd_alpha:.4}")),
+        descend(problem, &momentum, momentum_alpha, start, steps, &device)?
+            .named("momentum", format!("momentum λ=0.9 α={momentum_alpha}")),
+        descend(problem, &adagrad, 1.0, start, steps, &device)?.named("adagrad", "AdaGrad α=1"),
+        descend(problem, &rmsprop, 0.1, start, steps, &device)?
+            .named("rmsprop", "RMSProp β=0.99 α=0.1"),
+        descend(problem, &adam, 0.1, start, steps, &device)?.named("adam", "Adam α=0.1"),
+    ])
+}
+
+/// The breast-cancer config for one optimizer: logistic regression, standardized features,
+/// mini-batches of 32, L2 penalty ½λ₂‖Θ‖², suboptimality against the exact optimum tracked
+/// every epoch.
+fn breast_cancer_config(optimizer: &str, epochs: usize) -> Result<Config> {
+    let text = format!(
+        r#"
+[data]
+source = "breast_cancer"
+standardize = true
+validation_fraction = 0.15
+test_fraction = 0.15
+
+[model]
+kind = "logistic"
+init = "zeros"
+
+[optimizer]
+{optimizer}
+weight_decay = {BREAST_CANCER_L2}
+
+[schedule]
+name = "constant"
+
+[training]
+epochs = {epochs}
+batch_size = 32
+seed = 42
+device = "cpu"
+suboptimality = "on"
+"#
+    );
+    Config::from_toml(&text, "the adaptive experiment's breast-cancer config", &[])
+}
+
+/// Trains one optimizer into `runs/KEY` under the experiment's directory and reads its
+/// metrics back. An earlier run of this experiment left there is replaced: the directory is
+/// this experiment's own output, regenerated like its figures.
+fn train_breast_cancer(
+    options: &ExperimentOptions,
+    key: &str,
+    optimizer: &str,
+    epochs: usize,
+) -> Result<RunData> {
+    let run_dir = options.out_dir.join("runs").join(key);
+    if run_dir.join("config.toml").is_file() {
+        std::fs::remove_dir_all(&run_dir).map_err(|e| Error::io("remove", &run_dir, e))?;
+    }
+    let result = train(TrainRequest {
+        config: breast_cancer_config(optimizer, epochs)?,
+        name: key.to_string(),
+        run_dir: Some(run_dir),
+        resume: false,
+        artifacts: options.out_dir.join("runs"),
+        progress: Progress::Quiet,
+    })?;
+    RunData::load(&RunDir::new(result.run_dir.path))
+}
+
+pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
+    let dir = &options.out_dir;
+    let (steps, epochs) = if options.quick { (200, 4) } else { (300, 30) };
+    let mut outcome = Outcome {
+        title: "Adaptive methods: per-coordinate step sizes (diagonal Γ)".into(),
+        lecture: "§3".into(),
+        ..Outcome::default()
+    };
+    let mut numbers = BTreeMap::new();
+
+    let problem = Problem::ill_conditioned_quadratic(ILL_CONDITION);
+    let paths = quadratic_paths(&problem, steps)?;
+    outcome.figures.push(
+        paths_over_contours(
+            &problem,
+            format!("{}, {steps} steps", problem.description),
+            &paths,
+        )
+        .write(dir, "adaptive-paths-quadratic")?,
+    );
+    let mut curves = loss_curves(format!("{}: f − f*", problem.description), &paths, 0.0);
+    curves.add(
+        Series::new(
+            format!("target {QUADRATIC_TARGET:e}"),
+            [(0.0, QUADRATIC_TARGET), (steps as f64, QUADRATIC_TARGET)],
+        )
+        .color(7)
+        .dashed(),
+    );
+    outcome
+        .figures
+        .push(curves.write(dir, "adaptive-loss-quadratic")?);
+    outcome.tables.push(write_paths_csv(
+        &dir.join("adaptive-paths-quadratic.csv"),
+        &paths,
+    )?);
+    let mut reached = Vec::new();
+    for path in &paths {
+        let steps_needed = path.steps_to_reach(QUADRATIC_TARGET);
+        numbers.insert(
+            format!("quadratic_{}_steps_to_target", path.key),
+            steps_needed.map_or(f64::INFINITY, |s| s as f64),
+        );
+        numbers.insert(
+            format!("quadratic_{}_final_loss", path.key),
+            path.final_loss(),
+        );
+        reached.push(format!(
+            "{} {}",
+            path.label,
+            steps_needed.map_or_else(|| format!("not in {steps}"), |s| s.to_string())
+        ));
+    }
+    let steps_of = |key: &str| {
+        numbers
+            .get(&format!("quadratic_{key}_steps_to_target"))
+            .copied()
+            .unwrap_or(f64::INFINITY)
+    };
+    let gd_steps = steps_of("gd");
+    let faster = ["adagrad", "rmsprop", "adam"]
+        .iter()
+        .all(|key| steps_of(key) < gd_steps);
+    outcome.findings.push(Finding {
+        claim: "Per-coordinate step sizes (diagonal Γ) beat GD's single α on an ill-conditioned problem".into(),
+        evidence: format!(
+            "steps to f ≤ {QUADRATIC_TARGET:e} on ½θᵀdiag(1, {ILL_CONDITION})θ from (−4, 1): {}",
+            reached.join(", ")
+        ),
+        holds: faster,
+    });
+
+    // Breast cancer: real training runs, one per optimizer.
+    let mut chart = LineChart::new(format!(
+        "Logistic regression on breast cancer, mini-batches of 32, {epochs} epochs"
+    ))
+    .x_label("epoch")
+    .y_label("ℓ(f_Θ) − ℓ(f*) (training set)")
+    .y_scale(Scale::Log);
+    let mut header = vec!["epoch".to_string()];
+    let mut columns = Vec::new();
+    let mut finals = Vec::new();
+    for (color, (key, label, optimizer)) in BREAST_CANCER.iter().enumerate() {
+        let run = train_breast_cancer(options, key, optimizer, epochs)?;
+        let suboptimality = run.per_epoch(crate::plot::SUBOPTIMALITY);
+        let loss = run.per_epoch("train_loss");
+        let last = suboptimality.last().map_or(f64::NAN, |&(_, s)| s);
+        numbers.insert(format!("breast_cancer_{key}_suboptimality"), last);
+        numbers.insert(
+            format!("breast_cancer_{key}_train_loss"),
+            loss.last().map_or(f64::NAN, |&(_, l)| l),
+        );
+        finals.push(format!("{label} {last:.2e}"));
+        chart.add(Series::new(*label, suboptimality.clone()).color(color));
+        header.push(format!("{key}_suboptimality"));
+        header.push(format!("{key}_train_loss"));
+        columns.push(suboptimality);
+        columns.push(loss);
+    }
+    outcome
+        .figures
+        .push(chart.write(dir, "adaptive-breast-cancer")?);
+    let rows: Vec<Vec<f64>> = (0..epochs)
+        .map(|index| {
+            let mut row = vec![(index + 1) as f64];
+            row.extend(columns.iter().map(|column| {
+                column
+                    .iter()
+                    .find(|&&(epoch, _)| epoch as usize == index + 1)
+                    .map_or(f64::NAN, |&(_, value)| value)
+            }));
+            row
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    outcome.tables.push(write_csv(
+        &dir.join("adaptive-breast-cancer.csv"),
+        &header,
+        &rows,
+    )?);
+    let sgd = numbers
+        .get("breast_cancer_gd_suboptimality")
+        .copied()
+        .unwrap_or(f64::NAN);
+    let best_adaptive = ["adagrad", "rmsprop", "adam"]
+        .iter()
+        .filter_map(|key| numbers.get(&format!("breast_cancer_{key}_suboptimality")))
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    outcome.findings.push(Finding {
+        claim: "On real data an adaptive method with its usual α gets at least as close to ℓ(f*) as SGD".into(),
+        evidence: format!(
+            "ℓ(f_Θ) − ℓ(f*) on the breast-cancer training split after {epochs} epochs: {}",
+            finals.join(", ")
+        ),
+        holds: best_adaptive <= sgd,
+    });
+    outcome.numbers = numbers;
+    outcome.notes = format!(
+        "The quadratic's ill-conditioning lies along the coordinate axes, which is exactly what a diagonal Γ can undo; rotated by 45°, a diagonal scaling would not help. α for AdaGrad (1), RMSProp and Adam (0.1) are round values, not tuned per problem; GD gets its best constant step 2/(L+μ). The breast-cancer runs are full `sgdlab train` runs (seed 42, 70/15/15 split, batch 32, L2 penalty λ₂ = {BREAST_CANCER_L2} because the training split is linearly separable and would have no f* otherwise) in `runs/`; `sgdlab plot runs/*` overlays them."
+    );
+    Ok(outcome)
+}
