@@ -289,6 +289,14 @@ fn adaptive_methods_beat_gd_on_the_ill_conditioned_quadratic_and_train_breast_ca
                 "adaptive-loss-quadratic",
                 &["momentum λ=0.9 α=0.02", "target 1e-4"],
             ),
+            (
+                "adaptive-paths-rotated-quadratic",
+                &["AdaGrad α=1", "minimum"],
+            ),
+            (
+                "adaptive-loss-rotated-quadratic",
+                &["Adam α=0.1", "target 1e-4"],
+            ),
             ("adaptive-breast-cancer", &["SGD α=0.1", "Adam α=0.01"]),
         ],
     );
@@ -299,6 +307,14 @@ fn adaptive_methods_beat_gd_on_the_ill_conditioned_quadratic_and_train_breast_ca
     for key in ["adagrad", "rmsprop", "adam"] {
         let steps = n(&format!("quadratic_{key}_steps_to_target"));
         assert!(steps < gd, "{key}: {steps} steps vs GD {gd}");
+    }
+    // Turned 45° with its start, GD's path is the same up to rounding, and with the same α no
+    // per-coordinate method is faster any more.
+    let turned_gd = n("rotated_quadratic_gd_steps_to_target");
+    assert!((turned_gd - gd).abs() <= 2.0, "{turned_gd} vs {gd}");
+    for key in ["adagrad", "rmsprop", "adam"] {
+        let steps = n(&format!("rotated_quadratic_{key}_steps_to_target"));
+        assert!(steps >= turned_gd, "{key}: {steps} steps vs GD {turned_gd}");
     }
     // Real training runs: each left its run dir with metrics, and got closer to f* than at
     // the start (zero weights: ℓ = ln 2 ≈ 0.69, far above a fitted model's ℓ(f*)).

@@ -33,9 +33,9 @@ pub fn cpu() -> Result<Device> {
 /// What a problem is made of.
 #[derive(Debug, Clone)]
 pub enum Surface {
-    /// `f(θ) = ½ θᵀ A θ` with `A = diag(curvatures)`: minimum 0 at the origin, condition
-    /// number `max/min` of the curvatures.
-    Quadratic { curvatures: [f64; 2] },
+    /// `f(θ) = ½ θᵀ A θ`, A symmetric positive definite: minimum 0 at the origin, condition
+    /// number the ratio of A's eigenvalues.
+    Quadratic { matrix: [[f64; 2]; 2] },
     /// `f(θ) = gᵀθ`: the gradient is g everywhere, the constant-gradient case of §3.
     Linear { gradient: [f64; 2] },
     /// `f(x, y) = ¼(x² − 1)² + ½y²`: a saddle at the origin between two minima at (±1, 0).
@@ -78,9 +78,31 @@ impl Problem {
             name: "quadratic".into(),
             description: format!("f(θ) = ½ θᵀ diag(1, {condition}) θ"),
             surface: Surface::Quadratic {
-                curvatures: [1.0, condition],
+                matrix: [[1.0, 0.0], [0.0, condition]],
             },
             window: (-4.5..4.5, -1.5..1.5),
+            axes: ("θ₁".into(), "θ₂".into()),
+        }
+    }
+
+    /// The same quadratic turned by `degrees`: `A = R diag(1, κ) Rᵀ`, so its valley no longer
+    /// lies along a coordinate axis.
+    pub fn rotated_quadratic(condition: f64, degrees: f64) -> Problem {
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        // R diag(1, κ) Rᵀ with R = [[cos, −sin], [sin, cos]].
+        let off_diagonal = (1.0 - condition) * sin * cos;
+        Problem {
+            name: "rotated-quadratic".into(),
+            description: format!(
+                "f(θ) = ½ θᵀ A θ, eigenvalues 1 and {condition}, turned {degrees}°"
+            ),
+            surface: Surface::Quadratic {
+                matrix: [
+                    [cos * cos + condition * sin * sin, off_diagonal],
+                    [off_diagonal, sin * sin + condition * cos * cos],
+                ],
+            },
+            window: (-4.5..4.5, -4.5..4.5),
             axes: ("θ₁".into(), "θ₂".into()),
         }
     }
@@ -155,9 +177,12 @@ impl Problem {
             )
         };
         match &self.surface {
-            Surface::Quadratic { curvatures } => (theta.clone() * theta * constant(*curvatures))
-                .sum()
-                .mul_scalar(0.5),
+            Surface::Quadratic { matrix } => {
+                let flat: Vec<f32> = matrix.iter().flatten().map(|&v| v as f32).collect();
+                let a = Tensor::<2>::from_data(TensorData::new(flat, [2, 2]), &device);
+                let a_theta = a.matmul(theta.clone().reshape([2, 1])).reshape([2]);
+                (theta * a_theta).sum().mul_scalar(0.5)
+            }
             Surface::Linear { gradient } => (theta * constant(*gradient)).sum(),
             Surface::DoubleWell => {
                 // ¼x⁴ − ½x² + ½y² + ¼, by products only: the gradient at x = 0 is exactly 0.
@@ -177,8 +202,8 @@ impl Problem {
     /// f at (x, y) in f64, for the contour grid and for losses along a path.
     pub fn value(&self, x: f64, y: f64) -> f64 {
         match &self.surface {
-            Surface::Quadratic { curvatures } => {
-                0.5 * (curvatures[0] * x * x + curvatures[1] * y * y)
+            Surface::Quadratic { matrix } => {
+                0.5 * (matrix[0][0] * x * x + 2.0 * matrix[0][1] * x * y + matrix[1][1] * y * y)
             }
             Surface::Linear { gradient } => gradient[0] * x + gradient[1] * y,
             Surface::DoubleWell => 0.25 * (x * x - 1.0).powi(2) + 0.5 * y * y,
