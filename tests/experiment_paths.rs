@@ -1,8 +1,11 @@
 //! The path experiments (momentum, learning-rate, adaptive, stationary) in quick mode: each
 //! writes valid figures, its CSVs and summary.md, and its numbers support its claim.
 
+mod common;
+
 use std::path::Path;
 
+use common::assert_png;
 use sgdlab::experiment::{Outcome, find, run_experiment};
 
 /// Runs experiment `name` quickly into a fresh temporary directory.
@@ -39,25 +42,6 @@ fn svg_texts(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// PNG signature, IHDR 800 × 500, and a decodable, non-blank image.
-fn assert_png(path: &Path) {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
-    assert_eq!(&bytes[12..16], b"IHDR");
-    let be = |range: std::ops::Range<usize>| u32::from_be_bytes(bytes[range].try_into().unwrap());
-    assert_eq!((be(16..20), be(20..24)), (800, 500), "{}", path.display());
-    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
-        .read_info()
-        .unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    reader.next_frame(&mut pixels).unwrap();
-    assert!(
-        pixels.iter().any(|&p| p < 100),
-        "{} is blank",
-        path.display()
-    );
-}
-
 /// The header of a CSV.
 fn csv_header(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -86,7 +70,7 @@ fn check_files(root: &Path, name: &str, outcome: &Outcome, figures: &[(&str, &[&
                 "{stem}.svg has no {legend:?} among {texts:?}"
             );
         }
-        assert_png(&figure.png);
+        assert_png(&figure.png, 800, 500);
         assert!(summary.contains(&format!("({stem}.svg)")), "{summary}");
     }
     for table in &outcome.tables {

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_one_line_error, load, run_sgdlab, train_into};
+use common::{assert_one_line_error, assert_png, load, run_sgdlab, train_into};
 
 /// The figures every quickstart run gives (a classifier with validation, no suboptimality).
 const QUICKSTART_FIGURES: [&str; 6] = [
@@ -87,31 +87,6 @@ impl Svg {
     fn has_line(&self, color: &str) -> bool {
         self.line_colors.iter().any(|c| c == color)
     }
-}
-
-/// Checks the PNG signature and the IHDR chunk by hand, then decodes it whole.
-fn assert_png(path: &Path, width: u32, height: u32) {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
-    assert_eq!(&bytes[12..16], b"IHDR");
-    let be = |range: std::ops::Range<usize>| u32::from_be_bytes(bytes[range].try_into().unwrap());
-    assert_eq!(
-        (be(16..20), be(20..24)),
-        (width, height),
-        "{}",
-        path.display()
-    );
-    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
-        .read_info()
-        .unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    reader.next_frame(&mut pixels).unwrap();
-    // Not a blank canvas: white background plus dark text and coloured lines.
-    assert!(
-        pixels.iter().any(|&p| p < 100),
-        "{} is blank",
-        path.display()
-    );
 }
 
 fn stems(written: &[PathBuf]) -> Vec<String> {

@@ -15,9 +15,10 @@
 use std::collections::BTreeMap;
 
 use super::problems::{
-    ILL_CONDITION, Path, Problem, cpu, descend, loss_curves, paths_over_contours, write_paths_csv,
+    ILL_CONDITION, Path, Problem, cpu, descend, loss_curves, paths_over_contours,
+    write_columns_csv, write_paths_csv,
 };
-use super::{ExperimentOptions, Finding, Outcome, write_csv};
+use super::{ExperimentOptions, Finding, Outcome};
 use crate::config::Config;
 use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
 use crate::plot::{LineChart, RunData, Scale, Series};
@@ -311,7 +312,6 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     .x_label("epoch")
     .y_label("ℓ(f_Θ) − ℓ(f*) (training set)")
     .y_scale(Scale::Log);
-    let mut header = vec!["epoch".to_string()];
     let mut columns = Vec::new();
     let mut finals = Vec::new();
     for (color, (key, label, optimizer)) in BREAST_CANCER.iter().enumerate() {
@@ -326,31 +326,16 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         );
         finals.push(format!("{label} {last:.2e}"));
         chart.add(Series::new(*label, suboptimality.clone()).color(color));
-        header.push(format!("{key}_suboptimality"));
-        header.push(format!("{key}_train_loss"));
-        columns.push(suboptimality);
-        columns.push(loss);
+        columns.push((format!("{key}_suboptimality"), suboptimality));
+        columns.push((format!("{key}_train_loss"), loss));
     }
     outcome
         .figures
         .push(chart.write(dir, "adaptive-breast-cancer")?);
-    let rows: Vec<Vec<f64>> = (0..epochs)
-        .map(|index| {
-            let mut row = vec![(index + 1) as f64];
-            row.extend(columns.iter().map(|column| {
-                column
-                    .iter()
-                    .find(|&&(epoch, _)| epoch as usize == index + 1)
-                    .map_or(f64::NAN, |&(_, value)| value)
-            }));
-            row
-        })
-        .collect();
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    outcome.tables.push(write_csv(
+    outcome.tables.push(write_columns_csv(
         &dir.join("adaptive-breast-cancer.csv"),
-        &header,
-        &rows,
+        "epoch",
+        &columns,
     )?);
     let sgd = numbers
         .get("breast_cancer_gd_suboptimality")

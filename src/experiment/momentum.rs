@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 
 use super::problems::{
-    ILL_CONDITION, Path, Problem, cpu, descend, loss_curves, paths_over_contours, write_paths_csv,
+    ILL_CONDITION, Path, Problem, cpu, descend, loss_curves, paths_over_contours,
+    write_columns_csv, write_paths_csv,
 };
-use super::{ExperimentOptions, Finding, Outcome, write_csv};
+use super::{ExperimentOptions, Finding, Outcome};
 use crate::Result;
 use crate::optim::{GradientDescent, Momentum, MomentumForm, Nesterov};
 use crate::plot::{LineChart, Series};
@@ -131,8 +132,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     let mut chart = LineChart::new("Step length under a constant gradient, f(θ) = gᵀθ, ‖g‖ = 1")
         .x_label("step t")
         .y_label("‖θ^(t+1) − θ^(t)‖");
-    let mut header = vec!["step".to_string()];
-    let mut columns: Vec<Vec<f64>> = Vec::new();
+    let mut columns: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     let mut worst = 0.0f64;
     let mut evidence = Vec::new();
     for (color, lambda) in [0.0].into_iter().chain(LAMBDAS).enumerate() {
@@ -160,13 +160,12 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         } else {
             format!("momentum λ={lambda}")
         };
-        chart.add(
-            Series::new(
-                label,
-                lengths.iter().enumerate().map(|(t, &l)| (t as f64, l)),
-            )
-            .color(color),
-        );
+        let by_step: Vec<(f64, f64)> = lengths
+            .iter()
+            .enumerate()
+            .map(|(t, &l)| (t as f64, l))
+            .collect();
+        chart.add(Series::new(label, by_step.clone()).color(color));
         chart.add(
             Series::new(
                 format!("α‖g‖/(1−λ) = {limit:.3}"),
@@ -175,32 +174,17 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
             .color(color)
             .dashed(),
         );
-        header.extend([
-            format!("step_length_lambda_{lambda}"),
-            format!("limit_lambda_{lambda}"),
-        ]);
-        columns.push(lengths);
-        columns.push(vec![limit; limit_steps]);
+        let limits = by_step.iter().map(|&(t, _)| (t, limit)).collect();
+        columns.push((format!("step_length_lambda_{lambda}"), by_step));
+        columns.push((format!("limit_lambda_{lambda}"), limits));
     }
     outcome
         .figures
         .push(chart.write(dir, "momentum-step-length")?);
-    let rows: Vec<Vec<f64>> = (0..limit_steps)
-        .map(|t| {
-            std::iter::once(t as f64)
-                .chain(
-                    columns
-                        .iter()
-                        .map(|c| c.get(t).copied().unwrap_or(f64::NAN)),
-                )
-                .collect()
-        })
-        .collect();
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    outcome.tables.push(write_csv(
+    outcome.tables.push(write_columns_csv(
         &dir.join("momentum-step-length.csv"),
-        &header,
-        &rows,
+        "step",
+        &columns,
     )?);
     numbers.insert("limit_worst_relative_error".into(), worst);
     outcome.findings.push(Finding {

@@ -501,3 +501,35 @@ pub fn paths_over_contours(
     }
     chart
 }
+
+/// Named (x, y) columns as one CSV: a row per distinct x (ascending), the column `x_name`
+/// first, then each column's y at that x (`NaN` where it has none).
+pub fn write_columns_csv(
+    file: &std::path::Path,
+    x_name: &str,
+    columns: &[(String, Vec<(f64, f64)>)],
+) -> Result<std::path::PathBuf> {
+    let mut xs: Vec<f64> = columns
+        .iter()
+        .flat_map(|(_, points)| points.iter().map(|&(x, _)| x))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let rows: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|&x| {
+            std::iter::once(x)
+                .chain(columns.iter().map(|(_, points)| {
+                    points
+                        .iter()
+                        .find(|&&(px, _)| px == x)
+                        .map_or(f64::NAN, |&(_, y)| y)
+                }))
+                .collect()
+        })
+        .collect();
+    let header: Vec<&str> = std::iter::once(x_name)
+        .chain(columns.iter().map(|(name, _)| name.as_str()))
+        .collect();
+    super::write_csv(file, &header, &rows)
+}

@@ -81,3 +81,28 @@ pub fn steps_csv(run_dir: &Path) -> Vec<Vec<String>> {
         .map(|line| line.split(',').map(str::to_string).collect())
         .collect()
 }
+
+/// Checks the PNG signature and the IHDR chunk by hand, then decodes it whole.
+pub fn assert_png(path: &Path, width: u32, height: u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |range: std::ops::Range<usize>| u32::from_be_bytes(bytes[range].try_into().unwrap());
+    assert_eq!(
+        (be(16..20), be(20..24)),
+        (width, height),
+        "{}",
+        path.display()
+    );
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut pixels).unwrap();
+    // Not a blank canvas: white background plus dark text and coloured lines.
+    assert!(
+        pixels.iter().any(|&p| p < 100),
+        "{} is blank",
+        path.display()
+    );
+}
