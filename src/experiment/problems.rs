@@ -393,23 +393,9 @@ pub fn descend<O: Optimizer>(
     steps: usize,
     device: &Device,
 ) -> Result<Path> {
-    let mut path = Path::new(steps);
-    let mut theta = to_tensor(start, device);
-    let mut state = None;
-    if !record(&mut path, problem, start) {
-        return Ok(path);
-    }
-    for _ in 0..steps {
-        let (_, gradient) = loss_and_gradient(problem, &theta)?;
-        let (next, next_state) = optimizer.step(alpha, theta, gradient, state);
-        theta = next;
-        state = next_state;
-        path.steps.push(alpha);
-        if !record(&mut path, problem, to_point(&theta)) {
-            break;
-        }
-    }
-    Ok(path)
+    walk(problem, optimizer, start, steps, device, |_, _, _| {
+        Some(alpha)
+    })
 }
 
 /// Gradient descent whose every α is chosen by the Armijo line search of
@@ -424,25 +410,52 @@ pub fn descend_armijo(
     device: &Device,
 ) -> Result<Path> {
     let optimizer = crate::optim::GradientDescent::default();
+    walk(
+        problem,
+        &optimizer,
+        start,
+        steps,
+        device,
+        |theta, loss, gradient| {
+            let (here, g) = (to_point(theta), to_point(gradient));
+            // φ(α) = f(θ − α g), evaluated by the same f32 Burn expression as the gradient.
+            let phi = |alpha: f64| {
+                let trial = to_tensor([here[0] - alpha * g[0], here[1] - alpha * g[1]], device);
+                f64::from(problem.loss(trial).into_scalar::<f32>())
+            };
+            let norm_squared = g[0] * g[0] + g[1] * g[1];
+            armijo(phi, loss, norm_squared, initial_step, 1e-4, 0.5)
+                .ok()
+                .map(|accepted| accepted.step)
+        },
+    )
+}
+
+/// Up to `steps` steps of `optimizer` from `start`, each with the α that
+/// `alpha_at(θ, f(θ), ∇f(θ))` gives; `None` ends the walk. Stops early on divergence.
+fn walk<O: Optimizer>(
+    problem: &Problem,
+    optimizer: &O,
+    start: [f64; 2],
+    steps: usize,
+    device: &Device,
+    mut alpha_at: impl FnMut(&Tensor<1>, f64, &Tensor<1>) -> Option<f64>,
+) -> Result<Path> {
     let mut path = Path::new(steps);
     let mut theta = to_tensor(start, device);
-    record(&mut path, problem, start);
+    let mut state = None;
+    if !record(&mut path, problem, start) {
+        return Ok(path);
+    }
     for _ in 0..steps {
         let (loss, gradient) = loss_and_gradient(problem, &theta)?;
-        let g = to_point(&gradient);
-        let norm_squared = g[0] * g[0] + g[1] * g[1];
-        let here = to_point(&theta);
-        // φ(α) = f(θ − α g), evaluated by the same f32 Burn expression as the gradient.
-        let phi = |alpha: f64| {
-            let trial = to_tensor([here[0] - alpha * g[0], here[1] - alpha * g[1]], device);
-            f64::from(problem.loss(trial).into_scalar::<f32>())
-        };
-        let Ok(accepted) = armijo(phi, loss, norm_squared, initial_step, 1e-4, 0.5) else {
+        let Some(alpha) = alpha_at(&theta, loss, &gradient) else {
             break;
         };
-        let (next, _) = optimizer.step(accepted.step, theta, gradient, None);
+        let (next, next_state) = optimizer.step(alpha, theta, gradient, state);
         theta = next;
-        path.steps.push(accepted.step);
+        state = next_state;
+        path.steps.push(alpha);
         if !record(&mut path, problem, to_point(&theta)) {
             break;
         }
