@@ -60,6 +60,12 @@ impl Grid {
         }
     }
 
+    /// Whether `values` holds one value per grid point (the fields are public, so a grid can
+    /// be built by hand).
+    pub fn is_consistent(&self) -> bool {
+        self.values.len() == self.x.len() * self.y.len()
+    }
+
     fn at(&self, i: usize, j: usize) -> f64 {
         self.values[j * self.x.len() + i]
     }
@@ -94,9 +100,12 @@ pub type Segment = [(f64, f64); 2];
 /// The level curve `f = level` of `grid` as segments, by marching squares: in every cell whose
 /// corners lie on both sides of the level, the crossings of its edges (linear interpolation)
 /// are joined. A cell with two opposite corners above and two below is split by the mean of
-/// its corners. Cells with a non-finite corner are skipped.
+/// its corners. Cells with a non-finite corner are skipped; an inconsistent grid has none.
 pub fn level_segments(grid: &Grid, level: f64) -> Vec<Segment> {
     let mut segments = Vec::new();
+    if !grid.is_consistent() {
+        return segments;
+    }
     let (nx, ny) = (grid.x.len(), grid.y.len());
     for j in 0..ny.saturating_sub(1) {
         for i in 0..nx.saturating_sub(1) {
@@ -241,6 +250,17 @@ impl Render for ContourChart {
         let (x, y) = self.window();
         if !(x.start < x.end && y.start < y.end) {
             return Err(draw_error(&self.title, "the grid spans no area"));
+        }
+        if !self.grid.is_consistent() {
+            return Err(draw_error(
+                &self.title,
+                format!(
+                    "the grid has {} values for {} × {} points",
+                    self.grid.values.len(),
+                    self.grid.x.len(),
+                    self.grid.y.len()
+                ),
+            ));
         }
         root.fill(&WHITE).map_err(error)?;
         let mut chart = ChartBuilder::on(root)
@@ -459,6 +479,23 @@ mod tests {
         }
         // A level below the minimum has no curve.
         assert!(level_segments(&grid, -1.0).is_empty());
+    }
+
+    #[test]
+    fn a_grid_built_by_hand_with_missing_values_is_an_error_not_a_panic() {
+        let grid = Grid {
+            x: vec![0.0, 1.0, 2.0],
+            y: vec![0.0, 1.0],
+            values: vec![0.0; 5],
+        };
+        assert!(level_segments(&grid, 0.5).is_empty());
+        let error = ContourChart::new("broken", grid, vec![0.5])
+            .to_svg()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("5 values for 3 × 2 points"),
+            "{error}"
+        );
     }
 
     #[test]
