@@ -8,6 +8,12 @@
 //! An experiment is a function from [`ExperimentOptions`] to an [`Outcome`]; adding one is one
 //! file and one entry in [`EXPERIMENTS`].
 
+mod adaptive;
+mod learning_rate;
+mod momentum;
+pub mod problems;
+mod stationary;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -78,6 +84,16 @@ pub const EXPERIMENTS: &[Experiment] = &[
         run: gd_vs_sgd::run,
     },
     Experiment {
+        name: "momentum",
+        about: "paths of GD, momentum (several λ) and Nesterov over the contours of the 1-D logistic loss and an ill-conditioned quadratic; the step length against α‖∇f‖/(1 − λ)",
+        run: momentum::run,
+    },
+    Experiment {
+        name: "learning-rate",
+        about: "GD with too small, good, overshooting and too large α, and with Armijo line search, on an ill-conditioned quadratic: paths and loss curves",
+        run: learning_rate::run,
+    },
+    Experiment {
         name: "schedules",
         about: "α(t) of every learning-rate schedule, and the suboptimality SGD reaches with each on breast cancer",
         run: schedules::run,
@@ -86,6 +102,16 @@ pub const EXPERIMENTS: &[Experiment] = &[
         name: "batch-size",
         about: "SGD with m = 1, 10, 100 and n on breast cancer: progress per example and per second, and the oscillation around the minimum against m",
         run: batch_size::run,
+    },
+    Experiment {
+        name: "adaptive",
+        about: "GD, momentum, AdaGrad, RMSProp and Adam (the lecture's diagonal Γ) on an ill-conditioned quadratic and on breast cancer",
+        run: adaptive::run,
+    },
+    Experiment {
+        name: "stationary",
+        about: "GD started on a saddle or a minimum stays there exactly; from nearby it leaves, and the start decides which minimum it reaches",
+        run: stationary::run,
     },
 ];
 

@@ -30,7 +30,7 @@ use crate::{Error, Result};
 /// (licence: `assets/fonts/LICENSE-DejaVu.txt`).
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// The family name plotters asks for by default (axis labels, legend); we register FONT as it.
-const FONT_FAMILY: &str = "sans-serif";
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
 /// Default figure size in pixels (SVG user units and PNG pixels alike).
 pub const DEFAULT_SIZE: (u32, u32) = (800, 500);
@@ -39,7 +39,7 @@ pub const DEFAULT_SIZE: (u32, u32) = (800, 500);
 pub const MAX_POINTS_PER_SERIES: usize = 4000;
 
 /// Line colours, in order of use (matplotlib's "tab10", which stays distinguishable in print).
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -203,56 +203,24 @@ impl LineChart {
 
     /// The chart as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
-            self.draw(&root)?;
-            root.present().map_err(|e| self.error(e))?;
-        }
-        Ok(svg)
+        render_svg(self)
     }
 
     /// The chart as a PNG image (8-bit RGB).
     pub fn to_png(&self) -> Result<Vec<u8>> {
-        let (width, height) = self.size;
-        let mut pixels = vec![0u8; width as usize * height as usize * 3];
-        {
-            let root = BitMapBackend::with_buffer(&mut pixels, self.size).into_drawing_area();
-            self.draw(&root)?;
-            root.present().map_err(|e| self.error(e))?;
-        }
-        // plotters' own PNG encoder would pull in the `image` crate; `png` is all it takes.
-        let mut bytes = Vec::new();
-        let mut encoder = png::Encoder::new(&mut bytes, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder
-            .write_header()
-            .and_then(|mut writer| writer.write_image_data(&pixels))
-            .map_err(|e| self.error(e))?;
-        Ok(bytes)
+        render_png(self)
     }
 
     /// Writes `dir/stem.svg` and `dir/stem.png` (`dir` must exist). Errors if there is
     /// nothing to draw.
     pub fn write(&self, dir: &Path, stem: &str) -> Result<Written> {
-        let svg_path = dir.join(format!("{stem}.svg"));
-        let png_path = dir.join(format!("{stem}.png"));
-        let svg = self.to_svg()?;
-        let png = self.to_png()?;
-        std::fs::write(&svg_path, svg).map_err(|e| Error::io("write", &svg_path, e))?;
-        std::fs::write(&png_path, png).map_err(|e| Error::io("write", &png_path, e))?;
-        Ok(Written {
-            svg: svg_path,
-            png: png_path,
-        })
+        write_figure(self, dir, stem)
     }
 
     fn error(&self, error: impl std::fmt::Display) -> Error {
-        Error::new(format!("cannot draw the figure {:?}: {error}", self.title))
+        draw_error(&self.title, error)
     }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+    fn draw_chart<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         register_embedded_font();
         let drawable = self.drawable();
         if drawable.is_empty() {
@@ -343,6 +311,78 @@ impl LineChart {
     }
 }
 
+impl Render for LineChart {
+    fn title(&self) -> &str {
+        &self.title
+    }
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        self.draw_chart(root)
+    }
+}
+
+/// A figure that draws itself on any plotters backend; [`render_svg`], [`render_png`] and
+/// [`write_figure`] turn it into files, so every kind of figure is written the same way.
+pub(crate) trait Render {
+    fn title(&self) -> &str;
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
+}
+
+/// The one-line error for a figure that cannot be drawn.
+pub(crate) fn draw_error(title: &str, error: impl std::fmt::Display) -> Error {
+    Error::new(format!("cannot draw the figure {title:?}: {error}"))
+}
+
+/// `figure` as an SVG document.
+pub(crate) fn render_svg(figure: &impl Render) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, figure.size()).into_drawing_area();
+        figure.draw(&root)?;
+        root.present().map_err(|e| draw_error(figure.title(), e))?;
+    }
+    Ok(svg)
+}
+
+/// `figure` as a PNG image (8-bit RGB).
+pub(crate) fn render_png(figure: &impl Render) -> Result<Vec<u8>> {
+    let (width, height) = figure.size();
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        figure.draw(&root)?;
+        root.present().map_err(|e| draw_error(figure.title(), e))?;
+    }
+    // plotters' own PNG encoder would pull in the `image` crate; `png` is all it takes.
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&pixels))
+        .map_err(|e| draw_error(figure.title(), e))?;
+    Ok(bytes)
+}
+
+/// Writes `dir/stem.svg` and `dir/stem.png` (`dir` must exist).
+pub(crate) fn write_figure(figure: &impl Render, dir: &Path, stem: &str) -> Result<Written> {
+    let svg_path = dir.join(format!("{stem}.svg"));
+    let png_path = dir.join(format!("{stem}.png"));
+    let svg = render_svg(figure)?;
+    let png = render_png(figure)?;
+    std::fs::write(&svg_path, svg).map_err(|e| Error::io("write", &svg_path, e))?;
+    std::fs::write(&png_path, png).map_err(|e| Error::io("write", &png_path, e))?;
+    Ok(Written {
+        svg: svg_path,
+        png: png_path,
+    })
+}
+
 /// A series as drawn: its colour and the points that fit the scales.
 struct Drawable<'a> {
     color: RGBColor,
@@ -351,7 +391,7 @@ struct Drawable<'a> {
 }
 
 /// Registers the compiled-in font as plotters' `sans-serif`, once per process.
-fn register_embedded_font() {
+pub(crate) fn register_embedded_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         // Only fails on a malformed font file, and this one is compiled in and tested.
@@ -378,7 +418,7 @@ fn thin(points: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
 /// The axis range covering `values` (finite, positive for log, non-empty). Log axes are
 /// widened to whole decades so there is always a labelled power of ten at each end; linear
 /// `padded` axes get 5% of margin so a curve does not run along the frame.
-fn axis_range(values: &[f64], scale: Scale, padded: bool) -> Range<f64> {
+pub(crate) fn axis_range(values: &[f64], scale: Scale, padded: bool) -> Range<f64> {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     match scale {

@@ -6,12 +6,14 @@
 //! overlays several runs in each, one colour per run, so two optimizers compare at a glance.
 
 pub mod chart;
+pub mod contour;
 pub mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use chart::{LineChart, Scale, Series, Written};
+pub use contour::{ContourChart, Grid, geometric_levels, level_segments};
 pub use run::{RunData, Table};
 
 use crate::run_dir::{RunDir, fresh_run_path};
