@@ -175,8 +175,12 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         .map(|&(name, _, mean_tail)| Finding {
             claim: format!("SGD with the {name} decay ends closer to f* than with a constant α"),
             evidence: format!(
-                "mean ℓ − ℓ* over the last {LAST_EPOCHS_AVERAGED} epochs: {mean_tail:.3e} against {constant:.3e} for constant α = {INITIAL_LEARNING_RATE} ({:.1}× lower)",
-                constant / mean_tail
+                "mean ℓ − ℓ* over the last {LAST_EPOCHS_AVERAGED} epochs: {mean_tail:.3e} against {constant:.3e} for constant α = {INITIAL_LEARNING_RATE} ({})",
+                if mean_tail < constant {
+                    format!("{:.1}× lower", constant / mean_tail)
+                } else {
+                    format!("{:.1}× higher", mean_tail / constant)
+                }
             ),
             holds: mean_tail < constant,
         })
