@@ -11,11 +11,12 @@ fn the_quick_table_has_every_row_with_positive_finite_figures() {
     assert_eq!(heard, report.rows.len(), "progress hears every row");
 
     let count = |group: &str| report.rows.iter().filter(|r| r.group == group).count();
-    // The three PyTorch reference shapes; learner and bare loop at m = 10; per hidden width a
+    // The three PyTorch reference shapes; learner (short and long epochs) and bare loop at
+    // m = 10; per hidden width a
     // learner epoch, a bare epoch and an evaluation; per n a GD iteration and an SGD step;
     // five optimizer families.
     assert_eq!(count("step"), 3);
-    assert_eq!(count("lecture SGD"), 2);
+    assert_eq!(count("lecture SGD"), 3);
     assert_eq!(count("MNIST MLP epoch"), 2 * sizes.mlp_hidden.len());
     assert_eq!(count("evaluation"), sizes.mlp_hidden.len());
     let points: usize = sizes.full_batch_n.iter().map(|(_, ns)| ns.len()).sum();
@@ -23,7 +24,7 @@ fn the_quick_table_has_every_row_with_positive_finite_figures() {
     assert_eq!(count("optimizer step"), 5);
     assert_eq!(
         report.rows.len(),
-        10 + 3 * sizes.mlp_hidden.len() + 2 * points
+        11 + 3 * sizes.mlp_hidden.len() + 2 * points
     );
 
     for row in &report.rows {
