@@ -34,6 +34,20 @@ fn seconds(total: f64) -> Duration {
     Duration::from_secs_f64(total)
 }
 
+/// The learner's own time over `runs` runs of `workload`.
+fn learner_time(workload: &LearnerWorkload, scratch: &Scratch, runs: u64) -> Duration {
+    seconds(
+        (0..runs)
+            .map(|_| {
+                workload
+                    .run(scratch)
+                    .expect("training runs")
+                    .learner_seconds
+            })
+            .sum(),
+    )
+}
+
 /// 0: one training step (batcher, forward, backward, SGD + momentum) at the shapes of the
 /// PyTorch reference script, benches/reference/.
 fn reference_step(c: &mut Criterion) {
@@ -55,18 +69,7 @@ fn lecture_sgd(c: &mut Criterion) {
     let workload = LearnerWorkload::logistic(5).expect("the bench config is valid");
     group.throughput(Throughput::Elements(workload.steps as u64));
     group.bench_function("learner, 200 steps (elements = steps)", |b| {
-        b.iter_custom(|runs| {
-            seconds(
-                (0..runs)
-                    .map(|_| {
-                        workload
-                            .run(&scratch)
-                            .expect("training runs")
-                            .learner_seconds
-                    })
-                    .sum(),
-            )
-        })
+        b.iter_custom(|runs| learner_time(&workload, &scratch, runs))
     });
     let shape = StepShape::REFERENCE[2];
     let data = Arc::new(synthetic_classes(569, 30, 2, 3));
@@ -91,18 +94,7 @@ fn mnist_mlp(c: &mut Criterion) {
         let workload =
             LearnerWorkload::mnist_mlp(&mnist, hidden, MNIST_TRAIN).expect("valid config");
         group.bench_function(BenchmarkId::new("learner", hidden), |b| {
-            b.iter_custom(|runs| {
-                seconds(
-                    (0..runs)
-                        .map(|_| {
-                            workload
-                                .run(&scratch)
-                                .expect("training runs")
-                                .learner_seconds
-                        })
-                        .sum(),
-                )
-            })
+            b.iter_custom(|runs| learner_time(&workload, &scratch, runs))
         });
         let shape = StepShape {
             batch: 128,
