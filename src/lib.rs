@@ -5,6 +5,7 @@
 //! [`plot`] draws.
 
 pub mod batch;
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;

@@ -135,6 +135,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Measure training speed on this machine and print a Markdown table (medians of
+    /// repeated runs).
+    ///
+    /// The same workloads as `cargo bench`: the training step at the PyTorch reference shapes,
+    /// lecture-sized SGD through the learner, one epoch of MNIST-shaped MLPs (learner and bare
+    /// loop), full-batch GD against SGD as n grows, one optimizer step per family against
+    /// Burn's, and evaluation of a checkpoint. Takes a few minutes; --quick about a minute.
+    Bench {
+        /// Smaller data and fewer repeats.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Compute the exact optimum f* = argmin ℓ of CONFIG's convex model on its training split.
     ///
     /// The objective is the one training minimizes, (1/n) Σ ℓ̂ + (λ₂/2)‖Θ‖² with λ₂ the
@@ -369,6 +381,18 @@ fn run(command: Command) -> sgdlab::Result<()> {
                 println!("wrote {}", report.html.display());
                 println!("wrote {}", report.markdown.display());
             }
+            Ok(())
+        }
+        Command::Bench { quick } => {
+            let sizes = if quick {
+                sgdlab::bench::Sizes::quick()
+            } else {
+                sgdlab::bench::Sizes::full()
+            };
+            let report = sgdlab::bench::run(&sizes, |row| {
+                eprintln!("measured {}: {}", row.group, row.case);
+            })?;
+            print!("{report}");
             Ok(())
         }
         Command::Solve {

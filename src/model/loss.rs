@@ -11,9 +11,24 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor};
 
+/// Above this logit softplus(z) is z itself in f32 (`ln(1 + e^20) − 20 ≈ 2e-9`), and e^20 is
+/// far from overflowing; Burn's own softplus uses the same threshold.
+const SOFTPLUS_THRESHOLD: f64 = 20.0;
+
 /// `softplus(z) = ln(1 + e^z)`, stable for any z, with derivative σ(z) everywhere.
+///
+/// Burn's `softplus(z, β)` computes `ln(1 + e^{βz})/β` with this thresholding; with β = 1 its
+/// scaling by β before and after changes no bit of the value or the gradient, but costs two
+/// more autodiff nodes every training step, so the β = 1 case is written out here.
 pub fn softplus<const D: usize>(z: Tensor<D>) -> Tensor<D> {
-    burn::tensor::activation::softplus(z, 1.0)
+    let saturated = z.clone().greater_elem(SOFTPLUS_THRESHOLD);
+    // Saturated entries are replaced below, but still evaluated: capping their input keeps
+    // exp finite, so the discarded branch adds 0 (not inf · 0 = NaN) to the gradient.
+    z.clone()
+        .mask_fill(saturated.clone(), SOFTPLUS_THRESHOLD)
+        .exp()
+        .log1p()
+        .mask_where(saturated, z)
 }
 
 /// Binary logistic loss from logits `z: [m]` and labels `y ∈ {0, 1}: [m]`:

@@ -85,12 +85,11 @@ impl Adam {
         let bias_correction_1 = 1.0 - self.beta_1.powi(exponent);
         let bias_correction_2 = 1.0 - self.beta_2.powi(exponent);
         let second = max_second_moment.as_ref().unwrap_or(&second_moment).clone();
-        // √v̂ + ε = √v / √(1 − β₂^t) + ε
-        let denominator = second
-            .sqrt()
-            .div_scalar(bias_correction_2.sqrt())
-            .add_scalar(self.epsilon);
-        let step_size = learning_rate / bias_correction_1;
+        // α m̂ / (√v̂ + ε) = [α √(1 − β₂^t) / (1 − β₁^t)] · m / (√v + ε √(1 − β₂^t)): the bias
+        // corrections folded into two scalars, one tensor operation fewer per parameter.
+        let correction_2_sqrt = bias_correction_2.sqrt();
+        let denominator = second.sqrt().add_scalar(self.epsilon * correction_2_sqrt);
+        let step_size = learning_rate * correction_2_sqrt / bias_correction_1;
         let theta = theta - first_moment.clone().div(denominator).mul_scalar(step_size);
         (
             theta,

@@ -381,7 +381,7 @@ impl MetricLogger for EpochLog {
         _epoch: usize,
         _split: &Split,
     ) -> std::result::Result<Vec<NumericEntry>, String> {
-        // The learner reads metrics back from the file logger burn-train registers beside us.
+        // The learner reads metrics back from the per-batch logs (`batch_log`) beside us.
         Ok(Vec::new())
     }
 

@@ -1,6 +1,7 @@
 //! Training through burn-train's learner: config → data → model → optimizer/schedule →
 //! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch) → run dir.
 
+mod batch_log;
 mod dry_run;
 mod full_batch;
 pub mod line_search;
@@ -22,7 +23,6 @@ use std::sync::Arc;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::InMemDataset;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
-use burn::train::logger::FileMetricLogger;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 
@@ -463,7 +463,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
-        .with_metric_logger(FileMetricLogger::new(&run.path))
+        .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))
         .with_metric_logger(epoch_log)
         .with_default_checkpointers()
         .with_checkpointing_strategy(renderer::KeepEveryEpoch)

@@ -30,7 +30,9 @@ impl Model {
         let loss = self.loss(outputs.clone(), &batch.targets);
         let classes = match batch.targets {
             BatchTargets::Classes(labels) => {
-                Some((class_scores(self.output_kind(), outputs), labels))
+                // Detached: the scores feed the accuracy metric only, so recording them in
+                // the autodiff graph would be bookkeeping that backward never uses.
+                Some((class_scores(self.output_kind(), outputs.detach()), labels))
             }
             BatchTargets::Values(_) => None,
         };
