@@ -21,7 +21,7 @@ fn batch_losses(run: &Path) -> Vec<f64> {
 }
 
 /// Trains the lecture's 1-D problem (400 examples, all training; m = 40: 10 steps an epoch) on
-/// `cpu` and on `devices = ["cpu", "cpu"]`; asserts the same loss at every step and epoch.
+/// `cpu` and on `--devices cpu,cpu`; asserts the same loss at every step and epoch.
 fn assert_two_devices_match_one(extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let mut overrides = vec![
@@ -33,9 +33,20 @@ fn assert_two_devices_match_one(extra: &[&str]) {
     overrides.extend_from_slice(extra);
     let one = dir.path().join("one");
     common::train_into(common::load("lecture_1d_logistic", &overrides), &one);
-    overrides.push("training.devices=[\"cpu\",\"cpu\"]");
+    // Through the command line, in a process of its own: burn-train writes a process's log
+    // into the first run's experiment.log only, and that log shows which strategy ran.
     let two = dir.path().join("two");
-    common::train_into(common::load("lecture_1d_logistic", &overrides), &two);
+    let mut args = vec!["train", "configs/lecture_1d_logistic.toml", "--no-plots"];
+    for assignment in &overrides {
+        args.extend(["--set", assignment]);
+    }
+    args.extend(["--devices", "cpu,cpu", "--run-dir", two.to_str().unwrap()]);
+    let output = common::run_sgdlab(Path::new(env!("CARGO_MANIFEST_DIR")), &args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let (one_losses, two_losses) = (batch_losses(&one), batch_losses(&two));
     // One steps.csv row per optimizer step, not one per device.
@@ -66,9 +77,14 @@ fn assert_two_devices_match_one(extra: &[&str]) {
             "{extra:?} epoch {epoch}: {a} vs {b}"
         );
     }
-    // burn-train's MultiDevice strategy trained it, not a single-device fallback.
+    // burn-train's MultiDevice strategy trained it, on two devices, not a single-device
+    // fallback.
     let log = std::fs::read_to_string(two.join("experiment.log")).unwrap();
-    assert!(log.contains("strategies::multi"), "{log}");
+    let strategy = log
+        .lines()
+        .find(|line| line.contains("strategies::multi"))
+        .unwrap_or_else(|| panic!("no multi-device strategy in experiment.log: {log}"));
+    assert_eq!(strategy.matches("Flex(Cpu)").count(), 2, "{strategy}");
     let run_json = std::fs::read_to_string(two.join("run.json")).unwrap();
     assert!(run_json.contains("cpu,cpu"), "{run_json}");
 }

@@ -27,6 +27,7 @@ use burn::data::dataset::Dataset as BurnDataset;
 
 use crate::config::{LineSearch, TrainingConfig};
 use crate::device;
+use crate::optim::schedule::steps_per_epoch;
 
 /// Where each example position of an epoch goes: the devices' slices (as burn-train's
 /// `split_dataloader` cuts them) and their batches.
@@ -135,6 +136,15 @@ impl<D: BurnDataset<usize>> BurnDataset<usize> for DeviceMajorOrder<D> {
 
     fn len(&self) -> usize {
         self.inner.len()
+    }
+}
+
+/// Optimizer steps per epoch of `n` training examples: ⌈n/m⌉ on one device; with several,
+/// as many as the longest of burn-train's per-device slices has batches.
+pub fn training_steps_per_epoch(training: &TrainingConfig, n: usize) -> usize {
+    match training.devices.len() {
+        0 | 1 => steps_per_epoch(n, training.batch_size),
+        devices => DataParallelLayout::new(n, training.batch_size, devices).steps_per_epoch(),
     }
 }
 

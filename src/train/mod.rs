@@ -37,12 +37,13 @@ use crate::config::{
 };
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::model::{Model, Problem};
-use crate::optim::schedule::steps_per_epoch;
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
 use crate::run_dir::{RunDir, Session, fresh_run_path, write_atomically};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
-use crate::train::data_parallel::{DataParallelLayout, DeviceMajorOrder, GradientShare};
+use crate::train::data_parallel::{
+    DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
+};
 use crate::train::monitor::{RunMonitor, StopAtTarget};
 use crate::train::suboptimality::SuboptimalityTracker;
 use crate::{Error, Result, bail, device};
@@ -200,10 +201,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             config.training.devices.len(),
         ))
     });
-    let steps_per_epoch = match &layout {
-        Some(layout) => layout.steps_per_epoch(),
-        None => steps_per_epoch(n, config.training.batch_size),
-    };
+    let steps_per_epoch = training_steps_per_epoch(&config.training, n);
     let optimum = exact_optimum(&config, &train_data, request.progress != Progress::Quiet)?;
     if resume_from.is_none() {
         std::fs::create_dir_all(&run.path).map_err(|e| Error::io("create", &run.path, e))?;
