@@ -21,8 +21,9 @@ fn batch_losses(run: &Path) -> Vec<f64> {
 }
 
 /// Trains the lecture's 1-D problem (400 examples, all training; m = 40: 10 steps an epoch) on
-/// `cpu` and on `--devices cpu,cpu`; asserts the same loss at every step and epoch.
-fn assert_two_devices_match_one(extra: &[&str]) {
+/// `cpu` and on `--devices DEVICES` (two of them, each named `device_debug` in burn-train's
+/// log); asserts the same loss at every step and epoch.
+fn assert_two_devices_match_one(devices: &str, device_debug: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let mut overrides = vec![
         "data.n=400",
@@ -40,7 +41,7 @@ fn assert_two_devices_match_one(extra: &[&str]) {
     for assignment in &overrides {
         args.extend(["--set", assignment]);
     }
-    args.extend(["--devices", "cpu,cpu", "--run-dir", two.to_str().unwrap()]);
+    args.extend(["--devices", devices, "--run-dir", two.to_str().unwrap()]);
     let output = common::run_sgdlab(Path::new(env!("CARGO_MANIFEST_DIR")), &args);
     assert!(
         output.status.success(),
@@ -84,27 +85,38 @@ fn assert_two_devices_match_one(extra: &[&str]) {
         .lines()
         .find(|line| line.contains("strategies::multi"))
         .unwrap_or_else(|| panic!("no multi-device strategy in experiment.log: {log}"));
-    assert_eq!(strategy.matches("Flex(Cpu)").count(), 2, "{strategy}");
+    assert_eq!(strategy.matches(device_debug).count(), 2, "{strategy}");
     let run_json = std::fs::read_to_string(two.join("run.json")).unwrap();
-    assert!(run_json.contains("cpu,cpu"), "{run_json}");
+    assert!(run_json.contains(devices), "{run_json}");
 }
 
 #[test]
 fn logistic_sgd_on_two_cpu_devices_matches_one_device() {
-    assert_two_devices_match_one(&["optimizer.learning_rate=1.0"]);
+    assert_two_devices_match_one("cpu,cpu", "Flex(Cpu)", &["optimizer.learning_rate=1.0"]);
+}
+
+/// lavapipe offers one adapter; burn-train runs a worker per listed device all the same.
+#[cfg(feature = "wgpu")]
+#[test]
+fn logistic_sgd_on_two_wgpu_devices_matches_one_cpu_device() {
+    assert_two_devices_match_one("wgpu,wgpu", "Wgpu(", &["optimizer.learning_rate=1.0"]);
 }
 
 #[test]
 fn mlp_adam_with_clipping_on_two_cpu_devices_matches_one_device() {
     // Clipping acts on the summed gradient, so it too must agree.
-    assert_two_devices_match_one(&[
-        "model.kind=\"mlp\"",
-        "model.hidden=[8]",
-        "model.init=\"default\"",
-        "optimizer.name=\"adam\"",
-        "optimizer.learning_rate=0.01",
-        "training.clip_grad_norm=0.05",
-    ]);
+    assert_two_devices_match_one(
+        "cpu,cpu",
+        "Flex(Cpu)",
+        &[
+            "model.kind=\"mlp\"",
+            "model.hidden=[8]",
+            "model.init=\"default\"",
+            "optimizer.name=\"adam\"",
+            "optimizer.learning_rate=0.01",
+            "training.clip_grad_norm=0.05",
+        ],
+    );
 }
 
 #[test]
