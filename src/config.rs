@@ -727,6 +727,12 @@ pub struct TrainingConfig {
     /// `cpu`, `flex`, `ndarray`, `wgpu`, `cuda`, optionally with an index (`cuda:1`).
     #[serde(default = "default_device")]
     pub device: String,
+    /// Data-parallel training over these devices (two or more, one backend), through
+    /// burn-train's `ExecutionStrategy::MultiDevice`: each step splits the mini-batch of
+    /// `batch_size` examples evenly across them and averages their gradients. Empty: train on
+    /// `device` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
     /// Rescale the whole gradient (all parameters together) to this L2 norm when it is longer,
     /// before any optimizer's update rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -779,6 +785,7 @@ impl Default for TrainingConfig {
             batch_size: default_batch_size(),
             seed: default_seed(),
             device: default_device(),
+            devices: Vec::new(),
             clip_grad_norm: None,
             clip_grad_value: None,
             trace_parameters: false,
@@ -1078,6 +1085,9 @@ impl Config {
         }
         if let Err(e) = crate::device::DeviceSpec::parse(&training.device) {
             return Err(("training.device", e.to_string()));
+        }
+        if !training.devices.is_empty() {
+            crate::train::data_parallel::check_devices(training, self.line_search())?;
         }
         for (key, value) in [
             ("training.clip_grad_norm", training.clip_grad_norm),

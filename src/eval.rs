@@ -206,13 +206,7 @@ pub fn load_model(
         .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", path.display())))?;
     // The skeleton's values are overwritten by the record; the seed is irrelevant. The
     // learner checkpoints the `Trainee` (model + clipping setting), so load through it.
-    let skeleton = Trainee {
-        model: Model::new(config, problem, 0, device)?,
-        clipping: None,
-        trace: None,
-        suboptimality: None,
-        monitor: None,
-    };
+    let skeleton = Trainee::bare(Model::new(config, problem, 0, device)?);
     skeleton
         .try_load_record(record)
         .map(|trainee| trainee.model)

@@ -51,6 +51,11 @@ enum Command {
         /// The device: cpu, flex, ndarray, wgpu[:N], cuda[:N] (overrides training.device).
         #[arg(long, value_name = "D")]
         device: Option<String>,
+        /// Data-parallel training over several devices of one backend, e.g. --devices
+        /// wgpu:0,wgpu:1 (overrides training.devices; training.batch_size is the global
+        /// mini-batch, split evenly across them).
+        #[arg(long, value_name = "D,D,...", value_delimiter = ',')]
+        devices: Vec<String>,
         /// Check everything and write nothing: load the config and data, build the model on
         /// the device, print the data sizes, parameter count, steps per epoch and run dir.
         #[arg(long)]
@@ -221,11 +226,16 @@ fn run(command: Command) -> sgdlab::Result<()> {
             run_dir,
             resume,
             device,
+            devices,
             dry_run,
             no_plots,
         } => {
             if let Some(device) = device {
                 overrides.push(format!("training.device={device}"));
+            }
+            if !devices.is_empty() {
+                let quoted: Vec<String> = devices.iter().map(|d| format!("{d:?}")).collect();
+                overrides.push(format!("training.devices=[{}]", quoted.join(",")));
             }
             let name = config_name(&config);
             let config = Config::load(&config, &overrides)?;

@@ -7,9 +7,10 @@ use std::path::Path;
 use crate::Result;
 use crate::config::{Config, ScheduleUnit};
 use crate::optim::build_schedule;
-use crate::optim::schedule::{learning_rates, steps_per_epoch};
+use crate::optim::schedule::learning_rates;
 use crate::prepare::prepare;
 use crate::run_dir::write_new_file;
+use crate::train::data_parallel::training_steps_per_epoch;
 
 /// Columns of the schedule CSV; `step`, `epoch` and `learning_rate` as in `steps.csv`.
 pub const CSV_COLUMNS: [&str; 4] = ["step", "epoch", "t", "learning_rate"];
@@ -57,7 +58,7 @@ pub fn schedule_table(config: &Config, steps: Option<usize>) -> Result<ScheduleT
     )?;
     let train_examples = prepared.splits.train.len();
     let batch_size = config.training.batch_size;
-    let steps_per_epoch = steps_per_epoch(train_examples, batch_size);
+    let steps_per_epoch = training_steps_per_epoch(&config.training, train_examples);
     let steps = steps.unwrap_or(config.training.epochs * steps_per_epoch);
     let schedule = build_schedule(&config.schedule, &config.optimizer, steps_per_epoch);
     let unit = config.schedule.timing().unit;

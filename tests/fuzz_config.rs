@@ -77,6 +77,7 @@ const KEYS: &[&str] = &[
     "training.batch_size",
     "training.seed",
     "training.device",
+    "training.devices",
     "training.clip_grad_norm",
     "training.clip_grad_value",
     "training.trace_parameters",

@@ -15,8 +15,8 @@ use burn::tensor::Device;
 
 use crate::config::{Config, LineSearch};
 use crate::model::{Model, Problem};
-use crate::optim::schedule::steps_per_epoch;
 use crate::run_dir::RunDir;
+use crate::train::data_parallel::training_steps_per_epoch;
 use crate::{Error, Result};
 
 use super::{Setup, TrainRequest, set_up};
@@ -61,7 +61,7 @@ pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
         model,
         ..
     } = set_up(request)?;
-    let steps_per_epoch = steps_per_epoch(splits.train.len(), config.training.batch_size);
+    let steps_per_epoch = training_steps_per_epoch(&config.training, splits.train.len());
     Ok(DryRunSummary {
         run_dir: run.path,
         resume_after,

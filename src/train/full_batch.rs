@@ -214,13 +214,7 @@ impl FullBatchRun<'_> {
         let path = self.run.model_checkpoint(epoch);
         let dir = self.run.checkpoint_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-        let trainee = Trainee {
-            model: model.clone(),
-            clipping: None,
-            trace: None,
-            suboptimality: None,
-            monitor: None,
-        };
+        let trainee = Trainee::bare(model.clone());
         trainee
             .into_record()
             .save(&path)

@@ -8,12 +8,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 
+use super::data_parallel::DataParallelLayout;
 use super::monitor::RunMonitor;
 use crate::run_dir::write_atomically;
 use crate::{Error, Result};
@@ -284,17 +286,65 @@ pub struct EpochLog {
     running: HashMap<String, f64>,
     has_valid: bool,
     monitor: RunMonitor,
+    /// With several devices, burn-train logs one item per device and step: they are
+    /// gathered into one row per optimizer step.
+    devices: Option<DeviceItems>,
+}
+
+/// The items of the optimizer step being gathered.
+struct DeviceItems {
+    layout: Arc<DataParallelLayout>,
+    epoch: usize,
+    /// The step within the epoch (0-based).
+    step: usize,
+    losses: Vec<f64>,
 }
 
 impl EpochLog {
-    pub fn new(log: RunLog, has_valid: bool, monitor: RunMonitor) -> Self {
+    pub fn new(
+        log: RunLog,
+        has_valid: bool,
+        monitor: RunMonitor,
+        layout: Option<Arc<DataParallelLayout>>,
+    ) -> Self {
         Self {
             log,
             names: HashMap::new(),
             running: HashMap::new(),
             has_valid,
             monitor,
+            devices: layout.map(|layout| DeviceItems {
+                layout,
+                epoch: 0,
+                step: 0,
+                losses: Vec::new(),
+            }),
         }
+    }
+
+    /// With several devices: the step's batch loss once its last device item arrived (the
+    /// mean of the items, which the training step weighted to make it the whole batch's
+    /// loss), else `None`. With one device, every item is a step.
+    fn gather(&mut self, epoch: usize, loss: Option<f64>) -> Option<Option<f64>> {
+        let Some(items) = &mut self.devices else {
+            return Some(loss);
+        };
+        if items.epoch != epoch {
+            *items = DeviceItems {
+                layout: items.layout.clone(),
+                epoch,
+                step: 0,
+                losses: Vec::new(),
+            };
+        }
+        items.losses.push(loss.unwrap_or(f64::NAN));
+        if items.losses.len() < items.layout.devices_in_step(items.step) {
+            return None;
+        }
+        let mean = items.losses.iter().sum::<f64>() / items.losses.len() as f64;
+        items.losses.clear();
+        items.step += 1;
+        Some(loss.map(|_| mean))
     }
 
     fn column(split: &Split, metric: &str) -> Option<String> {
@@ -356,7 +406,12 @@ impl MetricLogger for EpochLog {
             };
             self.running.insert(column, value);
         }
-        if step {
+        let batch_loss = if step {
+            self.gather(epoch, batch_loss)
+        } else {
+            None
+        };
+        if let Some(batch_loss) = batch_loss {
             self.log.push_step(
                 epoch,
                 StepRow {

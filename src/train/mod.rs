@@ -2,6 +2,7 @@
 //! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch) → run dir.
 
 mod batch_log;
+pub mod data_parallel;
 mod dry_run;
 mod full_batch;
 pub mod line_search;
@@ -24,7 +25,7 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::InMemDataset;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 
 use burn::tensor::Device;
 use burn::train::Interrupter;
@@ -36,11 +37,13 @@ use crate::config::{
 };
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::model::{Model, Problem};
-use crate::optim::schedule::steps_per_epoch;
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
 use crate::run_dir::{RunDir, Session, fresh_run_path, write_atomically};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
+use crate::train::data_parallel::{
+    DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
+};
 use crate::train::monitor::{RunMonitor, StopAtTarget};
 use crate::train::suboptimality::SuboptimalityTracker;
 use crate::{Error, Result, bail, device};
@@ -124,7 +127,8 @@ struct Setup {
 /// resume continues); writes nothing.
 fn set_up(request: &TrainRequest) -> Result<Setup> {
     let (run, config, resume_from) = open_run_dir(request)?;
-    let device = device::resolve(&config.training.device)?;
+    // With several devices the model starts, and is validated and checkpointed, on the first.
+    let device = device::resolve(main_device_name(&config))?;
     let seed = config.training.seed;
 
     let stored_standardizer = match resume_from {
@@ -190,7 +194,14 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     let n = splits.train.len();
     let line_search = config.line_search() != LineSearch::None;
     let train_data = Arc::new(splits.train.clone());
-    let steps_per_epoch = steps_per_epoch(n, config.training.batch_size);
+    let layout = (config.training.devices.len() > 1).then(|| {
+        Arc::new(DataParallelLayout::new(
+            n,
+            config.training.batch_size,
+            config.training.devices.len(),
+        ))
+    });
+    let steps_per_epoch = training_steps_per_epoch(&config.training, n);
     let optimum = exact_optimum(&config, &train_data, request.progress != Progress::Quiet)?;
     if resume_from.is_none() {
         std::fs::create_dir_all(&run.path).map_err(|e| Error::io("create", &run.path, e))?;
@@ -204,8 +215,8 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     }
     let mut run_info = run.load_run_info(seed)?;
     run_info.sessions.push(Session::start(
-        &config.training.device,
-        &device::backend_name(&config.training.device),
+        &device_label(&config),
+        &device::backend_name(main_device_name(&config)),
         resume_from.unwrap_or(0),
     ));
     run.save_run_info(&run_info)?;
@@ -289,6 +300,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             trace,
             suboptimality: tracker,
             monitor: Some(monitor.clone()),
+            share: layout.clone().map(|layout| GradientShare { layout }),
         };
         launch_learner(LearnerRun {
             config: &config,
@@ -300,6 +312,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             interrupter,
             dashboard,
             steps_per_epoch,
+            layout,
             trainee,
         })
     };
@@ -425,6 +438,8 @@ struct LearnerRun<'a> {
     interrupter: Interrupter,
     dashboard: bool,
     steps_per_epoch: usize,
+    /// With several devices: how the epoch's examples are spread over them.
+    layout: Option<Arc<DataParallelLayout>>,
     trainee: Trainee,
 }
 
@@ -440,16 +455,21 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         interrupter,
         dashboard,
         steps_per_epoch,
+        layout,
         trainee,
     } = parts;
     let seed = config.training.seed;
-    let train_loader = DataLoaderBuilder::new(IndexBatcher::new(Arc::new(splits.train.clone())))
-        .batch_size(config.training.batch_size)
-        .build(EpochShuffledIndices::new(
-            splits.train.len(),
-            seed,
-            resume_from.unwrap_or(0),
-        ));
+    let order = EpochShuffledIndices::new(splits.train.len(), seed, resume_from.unwrap_or(0));
+    let train_batcher = DataLoaderBuilder::new(IndexBatcher::new(Arc::new(splits.train.clone())));
+    let train_loader = match &layout {
+        // Each device takes its share of every mini-batch from its slice of the epoch.
+        Some(layout) => train_batcher
+            .batch_size(config.training.batch_size / config.training.devices.len())
+            .build(DeviceMajorOrder::new(order, layout)),
+        None => train_batcher
+            .batch_size(config.training.batch_size)
+            .build(order),
+    };
     let valid = splits
         .valid
         .clone()
@@ -458,7 +478,8 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         .batch_size(VALIDATION_BATCH_SIZE)
         .build(InMemDataset::new((0..valid.len()).collect()));
 
-    let epoch_log = metrics::EpochLog::new(log, splits.valid.is_some(), monitor.clone());
+    let epoch_log =
+        metrics::EpochLog::new(log, splits.valid.is_some(), monitor.clone(), layout.clone());
     let problem_is_classification = splits.train.classes().is_some();
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
         .metrics((LossMetric::new(),))
@@ -477,6 +498,17 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
     }
     if let Some(epoch) = resume_from {
         training = training.checkpoint(epoch);
+    }
+    if layout.is_some() {
+        let devices = config
+            .training
+            .devices
+            .iter()
+            .map(|name| device::resolve(name))
+            .collect::<Result<Vec<_>>>()?;
+        training = training.with_training_strategy(
+            ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice).into(),
+        );
     }
     if let Some(target) = config.training.target_suboptimality {
         training = training.early_stopping(StopAtTarget { target, monitor });
@@ -516,18 +548,20 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
     let run = RunDir::new(path.clone());
     let saved = run.load_config()?;
     // The run's own config is authoritative; only the epoch count (to extend a run) and the
-    // device (to move it) may change.
+    // device(s) (to move it) may change.
     let mut wanted = request.config.clone();
     wanted.training.epochs = saved.training.epochs;
     wanted.training.device = saved.training.device.clone();
+    wanted.training.devices = saved.training.devices.clone();
     if let Some(key) = first_difference(&saved, &wanted) {
         bail!(
-            "--resume: the config differs from the run's config.toml at `{key}`; only training.epochs and training.device may change"
+            "--resume: the config differs from the run's config.toml at `{key}`; only training.epochs, training.device and training.devices may change"
         );
     }
     let mut config = saved;
     config.training.epochs = request.config.training.epochs;
     config.training.device = request.config.training.device.clone();
+    config.training.devices = request.config.training.devices.clone();
 
     let Some(last) = last_resumable_epoch(&run, &config)? else {
         bail!(
@@ -572,6 +606,23 @@ fn last_resumable_epoch(run: &RunDir, config: &Config) -> Result<Option<usize>> 
         .into_iter()
         .rev()
         .find(|epoch| complete(epoch) && recorded(epoch)))
+}
+
+/// The device the model lives on: `training.device`, or with several devices the first.
+fn main_device_name(config: &Config) -> &str {
+    config
+        .training
+        .devices
+        .first()
+        .unwrap_or(&config.training.device)
+}
+
+/// The device(s) for run.json: `wgpu:0`, or `cpu,cpu` for data-parallel training.
+fn device_label(config: &Config) -> String {
+    match config.training.devices.as_slice() {
+        [] => config.training.device.clone(),
+        devices => devices.join(","),
+    }
 }
 
 fn empty_like(data: &Dataset) -> Dataset {

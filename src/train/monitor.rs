@@ -124,6 +124,11 @@ impl RunMonitor {
         diverged
     }
 
+    /// Optimizer steps taken so far in the run (resumed runs included).
+    pub fn steps_taken(&self) -> usize {
+        self.lock().steps_taken
+    }
+
     /// Counts an optimizer step taken with `learning_rate`; returns the epoch it completed,
     /// if it was an epoch's last step.
     pub fn step_taken(&self, learning_rate: f64) -> Option<usize> {

@@ -12,6 +12,7 @@ use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use crate::batch::{Batch, BatchTargets};
 use crate::model::{Model, class_scores};
 use crate::optim::{GradientClipping, clip_gradients};
+use crate::train::data_parallel::GradientShare;
 use crate::train::monitor::RunMonitor;
 use crate::train::suboptimality::SuboptimalityTracker;
 use crate::train::trace::ParameterTrace;
@@ -55,6 +56,23 @@ pub struct Trainee {
     /// Counts steps, watches the loss for divergence, collects the suboptimality.
     #[module(skip)]
     pub monitor: Option<RunMonitor>,
+    /// With several devices: how this device's batch weighs in the step's gradient.
+    #[module(skip)]
+    pub share: Option<GradientShare>,
+}
+
+impl Trainee {
+    /// The model alone, as a checkpoint record holds it (training settings are not stored).
+    pub fn bare(model: Model) -> Self {
+        Trainee {
+            model,
+            clipping: None,
+            trace: None,
+            suboptimality: None,
+            monitor: None,
+            share: None,
+        }
+    }
 }
 
 impl TrainStep for Trainee {
@@ -62,7 +80,8 @@ impl TrainStep for Trainee {
     type Output = StepOutput;
 
     fn step(&self, batch: Batch) -> TrainOutput<StepOutput> {
-        let output = self.model.step_output(batch);
+        let examples = batch.features.dims()[0];
+        let mut output = self.model.step_output(batch);
         if self.trace.is_some() || self.monitor.is_some() {
             // One scalar read per step: the trace records it, and divergence is caught at the
             // exact step, before the learner can checkpoint diverged parameters.
@@ -74,10 +93,22 @@ impl TrainStep for Trainee {
                 monitor.check_loss(loss);
             }
         }
-        let mut grads = GradientsParams::from_grads(output.loss.backward(), &self.model);
-        if let Some(clipping) = self.clipping {
-            grads = clip_gradients(&self.model, grads, clipping);
-        }
+        let objective = match (&self.share, &self.monitor) {
+            (Some(share), Some(monitor)) => {
+                // burn-train sums the devices' gradients: weighting each device's batch mean by
+                // m_d / m_s makes the sum the mean gradient of the step's whole batch. The
+                // metric gets the weighted loss times the step's device count, so the mean of
+                // a step's items is the whole batch's loss.
+                let step = monitor.steps_taken() % share.layout.steps_per_epoch().max(1);
+                let weight = share.weight(step, examples);
+                let devices = share.layout.devices_in_step(step) as f64;
+                let weighted = output.loss.clone().mul_scalar(weight);
+                output.loss = weighted.clone().mul_scalar(devices).detach();
+                weighted
+            }
+            _ => output.loss.clone(),
+        };
+        let grads = GradientsParams::from_grads(objective.backward(), &self.model);
         TrainOutput {
             grads,
             item: output,
@@ -88,8 +119,13 @@ impl TrainStep for Trainee {
         self,
         optimizer: &mut ModuleOptimizer,
         learning_rate: ModuleLearningRate,
-        grads: GradientsParams,
+        mut grads: GradientsParams,
     ) -> Self {
+        // Clipped here, on the gradient the optimizer steps with: with several devices that is
+        // the sum of their shares, which no single device sees.
+        if let Some(clipping) = self.clipping {
+            grads = clip_gradients(&self.model, grads, clipping);
+        }
         let base_rate = learning_rate.base();
         let trainee = optimizer.step(learning_rate, self, grads);
         if let Some(trace) = &trainee.trace {
