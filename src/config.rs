@@ -371,10 +371,10 @@ impl OptimizerConfig {
         positive("optimizer.learning_rate", self.learning_rate())?;
         match self {
             OptimizerConfig::Sgd(c) => {
-                if c.line_search == LineSearch::Armijo {
-                    open_unit_interval("optimizer.sufficient_decrease", c.sufficient_decrease)?;
-                    open_unit_interval("optimizer.backtracking_factor", c.backtracking_factor)?;
-                }
+                // Checked even without Armijo: a value written in the config is read back by
+                // eval and --resume, and NaN there would be accepted once and differ on reload.
+                open_unit_interval("optimizer.sufficient_decrease", c.sufficient_decrease)?;
+                open_unit_interval("optimizer.backtracking_factor", c.backtracking_factor)?;
                 non_negative("optimizer.weight_decay", c.weight_decay)
             }
             OptimizerConfig::Momentum(c) => {

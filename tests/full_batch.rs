@@ -251,6 +251,24 @@ fn line_search_needs_the_full_batch_and_a_constant_schedule() {
     common::assert_one_line_error(&output, &["schedule.name", "line_search"]);
 }
 
+/// The line-search keys are checked whatever `line_search` says: a NaN written there would
+/// otherwise be accepted, and the run's config.toml would not read back equal (found by
+/// tests/fuzz_config.rs).
+#[test]
+fn line_search_keys_are_checked_without_a_line_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_path("quickstart");
+    let config = config.to_str().unwrap();
+    for (key, value) in [
+        ("optimizer.sufficient_decrease", "nan"),
+        ("optimizer.backtracking_factor", "1.5"),
+    ] {
+        let set = format!("{key}={value}");
+        let output = run_sgdlab(dir.path(), &["config", config, "--set", &set]);
+        common::assert_one_line_error(&output, &[key, "must be in (0, 1)"]);
+    }
+}
+
 #[test]
 fn a_line_search_run_resumes_and_evaluates_like_a_learner_run() {
     let dir = tempfile::tempdir().unwrap();
