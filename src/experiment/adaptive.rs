@@ -18,13 +18,11 @@ use super::problems::{
     ILL_CONDITION, Path, Problem, cpu, descend, loss_curves, paths_over_contours,
     write_columns_csv, write_paths_csv,
 };
-use super::{ExperimentOptions, Finding, Outcome};
-use crate::config::Config;
+use super::{ExperimentOptions, Finding, Outcome, breast_cancer_logistic, train_run};
+use crate::Result;
 use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
 use crate::plot::{LineChart, RunData, Scale, Series};
 use crate::run_dir::RunDir;
-use crate::train::{Progress, TrainRequest, train};
-use crate::{Error, Result};
 
 /// Where the quadratic runs start (f = 33 on the axis-aligned one).
 const START: [f64; 2] = [-4.0, 1.0];
@@ -202,61 +200,18 @@ fn compare_on_quadratic(
     Ok(comparison)
 }
 
-/// The breast-cancer config for one optimizer: logistic regression, standardized features,
-/// mini-batches of 32, L2 penalty ½λ₂‖Θ‖², suboptimality against the exact optimum tracked
-/// every epoch.
-fn breast_cancer_config(optimizer: &str, epochs: usize) -> Result<Config> {
-    let text = format!(
-        r#"
-[data]
-source = "breast_cancer"
-standardize = true
-validation_fraction = 0.15
-test_fraction = 0.15
-
-[model]
-kind = "logistic"
-init = "zeros"
-
-[optimizer]
-{optimizer}
-weight_decay = {BREAST_CANCER_L2}
-
-[schedule]
-name = "constant"
-
-[training]
-epochs = {epochs}
-batch_size = 32
-seed = 42
-device = "cpu"
-suboptimality = "on"
-"#
-    );
-    Config::from_toml(&text, "the adaptive experiment's breast-cancer config", &[])
-}
-
-/// Trains one optimizer into `runs/KEY` under the experiment's directory and reads its
-/// metrics back. An earlier run of this experiment left there is replaced: the directory is
-/// this experiment's own output, regenerated like its figures.
+/// Trains one optimizer (its `[optimizer]` table) on breast cancer into `runs/KEY` under the
+/// experiment's directory, with mini-batches of 32, a constant α and the L2 penalty
+/// ½λ₂‖Θ‖², and reads its metrics back.
 fn train_breast_cancer(
     options: &ExperimentOptions,
     key: &str,
     optimizer: &str,
     epochs: usize,
 ) -> Result<RunData> {
-    let run_dir = options.out_dir.join("runs").join(key);
-    if run_dir.join("config.toml").is_file() {
-        std::fs::remove_dir_all(&run_dir).map_err(|e| Error::io("remove", &run_dir, e))?;
-    }
-    let result = train(TrainRequest {
-        config: breast_cancer_config(optimizer, epochs)?,
-        name: key.to_string(),
-        run_dir: Some(run_dir),
-        resume: false,
-        artifacts: options.out_dir.join("runs"),
-        progress: Progress::Quiet,
-    })?;
+    let optimizer = format!("{optimizer}\nweight_decay = {BREAST_CANCER_L2:?}");
+    let config = breast_cancer_logistic(&optimizer, "name = \"constant\"", 32, epochs, false)?;
+    let result = train_run(&options.out_dir.join("runs"), key, config)?;
     RunData::load(&RunDir::new(result.run_dir.path))
 }
 

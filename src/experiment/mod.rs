@@ -286,10 +286,28 @@ pub fn median(values: &mut [f64]) -> f64 {
 /// without a penalty ℓ has no minimizer and ℓ − ℓ* no meaning.
 pub const BREAST_CANCER_WEIGHT_DECAY: f64 = 0.01;
 
-/// Logistic regression from Θ = 0 on the embedded breast-cancer data (seed 42 split), SGD
-/// with α^(0) = `learning_rate`, λ₂ = [`BREAST_CANCER_WEIGHT_DECAY`], `batch_size`, `epochs`,
-/// and `schedule` (the body of a `[schedule]` table, e.g. `name = "constant"`) as a config
+/// Logistic regression from Θ = 0 on the embedded breast-cancer data (seed 42 split), trained
+/// with `optimizer` and `schedule` (the bodies of the `[optimizer]` and `[schedule]` tables,
+/// e.g. `name = "constant"`), `batch_size` and `epochs`, tracking ℓ − ℓ* every epoch: a config
 /// built in code and checked like a file.
+pub fn breast_cancer_logistic(
+    optimizer: &str,
+    schedule: &str,
+    batch_size: usize,
+    epochs: usize,
+    trace_parameters: bool,
+) -> Result<crate::config::Config> {
+    let text = format!(
+        "[data]\nsource = \"breast_cancer\"\n\n[model]\nkind = \"logistic\"\ninit = \"zeros\"\n\n\
+         [optimizer]\n{optimizer}\n\n\
+         [schedule]\n{schedule}\n\n\
+         [training]\nepochs = {epochs}\nbatch_size = {batch_size}\nseed = 42\ntrace_parameters = {trace_parameters}\nsuboptimality = \"on\"\n"
+    );
+    crate::config::Config::from_toml(&text, "the experiment's config", &[])
+}
+
+/// [`breast_cancer_logistic`] with SGD at α^(0) = `learning_rate` and
+/// λ₂ = [`BREAST_CANCER_WEIGHT_DECAY`].
 pub fn breast_cancer_sgd(
     learning_rate: f64,
     batch_size: usize,
@@ -297,24 +315,22 @@ pub fn breast_cancer_sgd(
     schedule: &str,
     trace_parameters: bool,
 ) -> Result<crate::config::Config> {
-    let text = format!(
-        "[data]\nsource = \"breast_cancer\"\n\n[model]\nkind = \"logistic\"\ninit = \"zeros\"\n\n\
-         [optimizer]\nname = \"sgd\"\nlearning_rate = {learning_rate:?}\nweight_decay = {BREAST_CANCER_WEIGHT_DECAY:?}\n\n\
-         [schedule]\n{schedule}\n\n\
-         [training]\nepochs = {epochs}\nbatch_size = {batch_size}\nseed = 42\ntrace_parameters = {trace_parameters}\nsuboptimality = \"on\"\n"
+    let optimizer = format!(
+        "name = \"sgd\"\nlearning_rate = {learning_rate:?}\nweight_decay = {BREAST_CANCER_WEIGHT_DECAY:?}"
     );
-    crate::config::Config::from_toml(&text, "the experiment's config", &[])
+    breast_cancer_logistic(&optimizer, schedule, batch_size, epochs, trace_parameters)
 }
 
 /// Trains `config` quietly into `runs/<name>`, replacing a run of that name an earlier run
-/// of the same experiment left there.
+/// of the same experiment left there (a directory with a `config.toml`; anything else there
+/// is left alone, and training refuses the existing directory).
 pub fn train_run(
     runs: &Path,
     name: &str,
     config: crate::config::Config,
 ) -> Result<crate::train::TrainResult> {
     let run_dir = runs.join(name);
-    if run_dir.exists() {
+    if run_dir.join("config.toml").is_file() {
         std::fs::remove_dir_all(&run_dir).map_err(|e| Error::io("replace", &run_dir, e))?;
     }
     std::fs::create_dir_all(runs).map_err(|e| Error::io("create", runs, e))?;
