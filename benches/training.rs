@@ -21,6 +21,10 @@ use sgdlab::bench::{
     synthetic_classes, time_evaluation, write_synthetic_mnist,
 };
 
+/// The allocator `sgdlab` itself runs on (src/main.rs), so these figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Training images of the synthetic MNIST: 100 batches of 128, enough for a steady epoch
 /// without a minute per sample.
 const MNIST_TRAIN: usize = 12_800;

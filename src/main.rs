@@ -174,6 +174,12 @@ enum Command {
     },
 }
 
+/// mimalloc rather than the system allocator: a training step allocates and frees tensors of
+/// hundreds of kilobytes, which glibc's malloc serves from fresh `mmap`ed pages, so every step
+/// paid page faults and zeroing (measured in `sgdlab bench`; see the README's Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
