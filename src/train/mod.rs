@@ -4,6 +4,7 @@
 mod batch_log;
 pub mod data_parallel;
 mod dry_run;
+mod experiment_log;
 mod full_batch;
 pub mod line_search;
 mod metrics;
@@ -481,7 +482,11 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
     let epoch_log =
         metrics::EpochLog::new(log, splits.valid.is_some(), monitor.clone(), layout.clone());
     let problem_is_classification = splits.train.classes().is_some();
+    let log_path = run.path.join("experiment.log");
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
+        .with_application_logger(Some(Box::new(experiment_log::ExperimentLog::new(
+            log_path.clone(),
+        ))))
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))
@@ -521,6 +526,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         steps_per_epoch,
     ));
     let result = training.launch(Learner::new(trainee, optimizer, schedule));
+    experiment_log::close(&log_path);
     if let Some(error) = result.error {
         bail!("training stopped by an error: {error}");
     }
