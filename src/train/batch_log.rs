@@ -21,8 +21,9 @@ use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 pub struct BufferedMetricLogger {
     directory: PathBuf,
     names: HashMap<MetricId, String>,
-    /// Open logs of the current epoch, by file.
-    files: HashMap<PathBuf, BufWriter<File>>,
+    /// Open logs of the current epoch, by metric and split (a path is built once an epoch,
+    /// not once a step).
+    files: HashMap<(MetricId, Split), (PathBuf, BufWriter<File>)>,
     epoch: Option<usize>,
 }
 
@@ -46,7 +47,7 @@ impl BufferedMetricLogger {
 
     /// Writes the buffers out and closes the files.
     fn flush_all(&mut self) {
-        for (path, mut file) in self.files.drain() {
+        for (_, (path, mut file)) in self.files.drain() {
             if let Err(error) = file.flush() {
                 // Informational logs only: a run must not fail for them.
                 eprintln!("warning: {}: {error}", path.display());
@@ -70,18 +71,19 @@ impl MetricLogger for BufferedMetricLogger {
             if value.is_not_available() {
                 continue;
             }
-            let Some(name) = self.names.get(&entry.metric_id) else {
-                continue;
-            };
-            let path = self.path(name, epoch, split);
-            if !self.files.contains_key(&path) {
+            let key = (entry.metric_id.clone(), split.clone());
+            if !self.files.contains_key(&key) {
+                let Some(name) = self.names.get(&entry.metric_id) else {
+                    continue;
+                };
+                let path = self.path(name, epoch, split);
                 let opened = path
                     .parent()
                     .map_or(Ok(()), std::fs::create_dir_all)
                     .and_then(|()| File::create(&path));
                 match opened {
                     Ok(file) => {
-                        self.files.insert(path.clone(), BufWriter::new(file));
+                        self.files.insert(key.clone(), (path, BufWriter::new(file)));
                     }
                     Err(error) => {
                         eprintln!("warning: {}: {error}", path.display());
@@ -89,7 +91,7 @@ impl MetricLogger for BufferedMetricLogger {
                     }
                 }
             }
-            if let Some(file) = self.files.get_mut(&path) {
+            if let Some((_, file)) = self.files.get_mut(&key) {
                 let _ = writeln!(file, "{}", value.serialized);
             }
         }
@@ -102,7 +104,7 @@ impl MetricLogger for BufferedMetricLogger {
         split: &Split,
     ) -> Result<Vec<NumericEntry>, String> {
         let path = self.path(name, epoch, split);
-        if let Some(file) = self.files.get_mut(&path) {
+        if let Some((_, file)) = self.files.values_mut().find(|(open, _)| *open == path) {
             file.flush()
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
