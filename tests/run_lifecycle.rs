@@ -275,6 +275,9 @@ fn peak_rss_kib(cwd: &Path, args: &[String]) -> u64 {
     }
 }
 
+/// Training keeps nothing per step in memory: logs and metrics stream to disk. (The figures
+/// drawn after training are left out with `--no-plots`: they read all of `steps.csv`, a row per
+/// step, by design.)
 #[test]
 fn ten_times_the_epochs_needs_no_more_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -282,13 +285,15 @@ fn ten_times_the_epochs_needs_no_more_memory() {
         let run = dir.path().join(format!("run-{epochs}"));
         let mut args = train_args(&run, epochs);
         args[7] = "training.batch_size=1".into();
+        args.push("--no-plots".into());
         peak_rss_kib(dir.path(), &args)
     };
+    // 1,990 steps against 19,900.
     let usual = run_for(5);
     let long = run_for(50);
     let ratio = long as f64 / usual as f64;
     assert!(
-        ratio < 1.25,
+        ratio < 1.15,
         "peak RSS: {usual} KiB for 5 epochs, {long} KiB for 50 (×{ratio:.2})"
     );
 }

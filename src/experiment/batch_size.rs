@@ -48,9 +48,10 @@ fn last_step_losses(
         .iter()
         .position(|c| c == "theta_0")
         .ok_or_else(|| Error::new(format!("{}: no theta_0 column", path.display())))?;
-    let start = table.rows.len().saturating_sub(window);
-    table.rows[start..]
-        .iter()
+    let start = table.row_count().saturating_sub(window);
+    table
+        .rows()
+        .skip(start)
         .map(|row| {
             let theta: Option<Vec<f64>> = row[first_theta..].iter().copied().collect();
             theta

@@ -391,18 +391,18 @@ mod tests {
     }
 
     fn steps() -> Table {
-        Table {
-            path: "steps.csv".into(),
-            columns: ["step", "epoch", "loss", "learning_rate"]
+        Table::new(
+            "steps.csv".into(),
+            ["step", "epoch", "loss", "learning_rate"]
                 .map(String::from)
                 .to_vec(),
-            rows: vec![
+            &[
                 vec![Some(1.0), Some(1.0), Some(0.7), Some(0.1)],
                 vec![Some(2.0), Some(1.0), Some(0.5), Some(0.1)],
                 vec![Some(3.0), Some(2.0), Some(0.4), Some(0.1)],
                 vec![Some(4.0), Some(2.0), Some(0.3), Some(0.1)],
             ],
-        }
+        )
     }
 
     fn stems(figures: &[Figure]) -> Vec<&str> {

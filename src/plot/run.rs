@@ -4,6 +4,8 @@
 //! here and columns a run lacks are simply not plotted.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::run_dir::RunDir;
@@ -102,63 +104,94 @@ impl RunData {
 pub struct Table {
     pub path: PathBuf,
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<Option<f64>>>,
+    /// The cells row after row, `columns.len()` a row: one allocation for the whole file, as
+    /// a long run's `steps.csv` has a row per optimizer step (a `Vec` per row cost twice the
+    /// memory, and `sgdlab train` plots right after training).
+    cells: Vec<Option<f64>>,
 }
 
 impl Table {
+    /// A table of `rows`, each as long as `columns`.
+    pub fn new(path: PathBuf, columns: Vec<String>, rows: &[Vec<Option<f64>>]) -> Self {
+        assert!(
+            rows.iter().all(|row| row.len() == columns.len()),
+            "every row has a cell per column"
+        );
+        Self {
+            path,
+            columns,
+            cells: rows.concat(),
+        }
+    }
+
     /// Reads `path`: a header row, then rows of numbers or empty cells, as many as the header
     /// has columns. Errors name the file and line.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        let mut lines = text.lines();
-        let columns: Vec<String> = match lines.next() {
-            Some(header) if !header.trim().is_empty() => {
-                header.split(',').map(|c| c.trim().to_string()).collect()
-            }
-            _ => return Err(Error::new(format!("{}: empty file", path.display()))),
+        let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+        let mut reader = BufReader::new(file);
+        let mut line = String::new();
+        let mut read_line = |line: &mut String| {
+            line.clear();
+            reader
+                .read_line(line)
+                .map_err(|e| Error::io("read", path, e))
         };
-        let mut rows = Vec::new();
-        for (index, line) in lines.enumerate() {
-            let line_number = index + 2;
+        read_line(&mut line)?;
+        let columns: Vec<String> = match line.trim() {
+            "" => return Err(Error::new(format!("{}: empty file", path.display()))),
+            header => header.split(',').map(|c| c.trim().to_string()).collect(),
+        };
+        // Sized once from the file's line count: grown by doubling, a long run's table left
+        // its earlier copies behind in the allocator, several times the table's own size.
+        let mut cells = Vec::with_capacity(count_lines(path)?.saturating_sub(1) * columns.len());
+        let mut line_number = 1;
+        while read_line(&mut line)? > 0 {
+            line_number += 1;
+            let line = line.trim_end_matches(['\n', '\r']);
             if line.trim().is_empty() {
                 continue;
             }
-            let cells: Vec<&str> = line.split(',').collect();
-            if cells.len() != columns.len() {
+            let count = line.split(',').count();
+            if count != columns.len() {
                 return Err(Error::new(format!(
-                    "{}:{line_number}: {} cells, the header has {}",
+                    "{}:{line_number}: {count} cells, the header has {}",
                     path.display(),
-                    cells.len(),
                     columns.len()
                 )));
             }
-            let row = cells
-                .iter()
-                .zip(&columns)
-                .map(|(cell, name)| {
-                    let cell = cell.trim();
-                    if cell.is_empty() {
-                        return Ok(None);
-                    }
-                    cell.parse().map(Some).map_err(|_| {
-                        Error::new(format!(
-                            "{}:{line_number}: column {name}: not a number: {cell:?}",
-                            path.display()
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<Option<f64>>>>()?;
-            rows.push(row);
+            for (cell, name) in line.split(',').zip(&columns) {
+                let cell = cell.trim();
+                if cell.is_empty() {
+                    cells.push(None);
+                    continue;
+                }
+                let value = cell.parse().map_err(|_| {
+                    Error::new(format!(
+                        "{}:{line_number}: column {name}: not a number: {cell:?}",
+                        path.display()
+                    ))
+                })?;
+                cells.push(Some(value));
+            }
         }
         Ok(Self {
             path: path.to_path_buf(),
             columns,
-            rows,
+            cells,
         })
     }
 
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.iter().any(|c| c == name)
+    }
+
+    /// The rows, in file order, each a cell per column.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, Option<f64>> {
+        self.cells.chunks_exact(self.columns.len())
+    }
+
+    pub fn row_count(&self) -> usize {
+        self.cells.len() / self.columns.len()
     }
 
     /// `(x, y)` from the columns named `x` and `y`, for every row that has both.
@@ -167,11 +200,27 @@ impl Table {
         let (Some(x), Some(y)) = (position(x), position(y)) else {
             return Vec::new();
         };
-        self.rows
-            .iter()
+        self.rows()
             .filter_map(|row| Some((row[x]?, row[y]?)))
             .collect()
     }
+}
+
+/// Lines in `path` (a last line without a newline counts).
+fn count_lines(path: &Path) -> Result<usize> {
+    let mut reader = BufReader::new(File::open(path).map_err(|e| Error::io("read", path, e))?);
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let buffer = reader.fill_buf().map_err(|e| Error::io("read", path, e))?;
+        let Some(&end) = buffer.last() else {
+            break;
+        };
+        lines += buffer.iter().filter(|&&byte| byte == b'\n').count();
+        last = end;
+        let length = buffer.len();
+        reader.consume(length);
+    }
+    Ok(lines + usize::from(last != b'\n'))
 }
 
 #[cfg(test)]
