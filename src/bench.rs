@@ -86,6 +86,9 @@ pub struct Sizes {
     pub mnist_test: usize,
     /// Hidden widths of the MNIST-shaped MLPs.
     pub mlp_hidden: Vec<usize>,
+    /// Learner epochs and bare-loop epochs, alternating, per MNIST-shaped MLP: the overhead is
+    /// a ratio of two noisy times, so it gets more pairs than the other figures get repeats.
+    pub overhead_pairs: usize,
     /// n of the full-batch runs, per d.
     pub full_batch_n: Vec<(usize, Vec<usize>)>,
     /// Steps timed per figure of the bare step and the optimizer step.
@@ -101,6 +104,7 @@ impl Sizes {
             mnist_train: 60_000,
             mnist_test: 10_000,
             mlp_hidden: vec![128, 512],
+            overhead_pairs: 9,
             // 10⁶ × 784 f32 is 3.1 GB, twice that while it becomes a tensor: d = 784 stops at
             // 3 × 10⁵ (0.9 GB) to stay clear of the memory of a shared 2-core machine.
             full_batch_n: vec![
@@ -119,6 +123,7 @@ impl Sizes {
             mnist_train: 6_400,
             mnist_test: 2_000,
             mlp_hidden: vec![128, 512],
+            overhead_pairs: 3,
             full_batch_n: vec![(30, vec![10_000, 100_000]), (784, vec![3_000, 30_000])],
             steps: 20,
         }
@@ -133,6 +138,7 @@ impl Sizes {
             mnist_train: 256,
             mnist_test: 128,
             mlp_hidden: vec![16],
+            overhead_pairs: 1,
             full_batch_n: vec![(30, vec![500, 1_000])],
             steps: 2,
         }
@@ -295,16 +301,25 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
         // affects both alike and their ratio stays meaningful.
         let (mut learner_times, mut bare_times) = (Vec::new(), Vec::new());
         let mut last_run = None;
-        for _ in 0..sizes.repeats.max(1) {
+        for _ in 0..sizes.overhead_pairs.max(1) {
             let timing = workload.run(&scratch)?;
             learner_times.push(timing.learner_seconds);
             last_run = Some(timing.run_dir);
             bare_times.push(bare.epoch());
         }
         // Other jobs only ever add time, so the fastest runs of each are the least disturbed
-        // estimate of the overhead; the medians are shown beside it.
+        // estimate of the overhead; each pair, measured back to back, sees the same load, so
+        // the median of the pairs' ratios is robust to drift; the medians are shown beside.
         let fastest = |times: &[f64]| times.iter().copied().fold(f64::INFINITY, f64::min);
         let fastest_overhead = fastest(&learner_times) / fastest(&bare_times) - 1.0;
+        let paired_overhead = median_of(
+            learner_times
+                .iter()
+                .zip(&bare_times)
+                .map(|(learner, bare)| learner / bare)
+                .collect(),
+        ) - 1.0;
+        let pairs = bare_times.len();
         let (learner, bare_seconds) = (median_of(learner_times), median_of(bare_times));
         let examples = sizes.mnist_train as f64;
         let flop = shape.flop_per_example() * examples;
@@ -330,7 +345,9 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
                 throughput: Some((examples / seconds, "examples/s")),
                 gflops: Some(flop / seconds / 1e9),
                 note: format!(
-                    "learner overhead {:+.1} % (fastest runs), {:+.1} % (medians)",
+                    "learner overhead {:+.1} % (median of {} pairs), {:+.1} % (fastest runs), {:+.1} % (medians)",
+                    paired_overhead * 100.0,
+                    pairs,
                     fastest_overhead * 100.0,
                     (learner / seconds - 1.0) * 100.0
                 ),
