@@ -50,6 +50,10 @@ impl RunDir {
     pub fn steps_path(&self) -> PathBuf {
         self.path.join("steps.csv")
     }
+    /// burn-train's log of the run (see `train::experiment_log`).
+    pub fn experiment_log_path(&self) -> PathBuf {
+        self.path.join("experiment.log")
+    }
     pub fn parameters_path(&self) -> PathBuf {
         self.path.join("parameters.csv")
     }

@@ -486,7 +486,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
 
     let epoch_log = metrics::EpochLog::new(log, has_valid, monitor.clone(), layout.clone());
     let problem_is_classification = train.classes().is_some();
-    let log_path = run.path.join("experiment.log");
+    let log_path = run.experiment_log_path();
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
         .with_application_logger(Some(Box::new(experiment_log::ExperimentLog::new(
             log_path.clone(),
