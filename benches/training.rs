@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burn::tensor::Device;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use sgdlab::bench::{
     BareLoop, FullBatch, LearnerWorkload, OptimizerStep, Scratch, StepShape, optimizer_pairs,
     synthetic_classes, time_evaluation, write_synthetic_mnist,
@@ -211,4 +211,12 @@ criterion_group!(
     evaluation,
     backend
 );
-criterion_main!(benches);
+
+/// `criterion_main!`, but on a compute pool's worker, as the `sgdlab` binary runs every command
+/// (`sgdlab::device::on_compute_pool`), so these figures are the binary's.
+fn main() {
+    sgdlab::device::on_compute_pool(|| {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    });
+}

@@ -212,7 +212,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(cli.command) {
+    // The command on a compute pool's worker: see `on_compute_pool`.
+    match sgdlab::device::on_compute_pool(move || run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
