@@ -105,9 +105,10 @@ pub fn resolve(text: &str) -> Result<Device> {
 /// Called from a thread outside a pool, every such kernel is handed over to the global pool:
 /// a worker is woken and the caller sleeps until the kernel is done (`perf` of a bare
 /// 128 × 784 → 128 → 10 step: a fifth of its time in the scheduler). From a worker the
-/// kernel is forked in place: the same step in 0.78× the time, the same numbers bit for bit. The pool is `work`'s own, not the global one, so
-/// that threads `work` starts (burn-train's metric, checkpoint and device threads) still have
-/// the global pool's workers for their kernels while `work` waits for them.
+/// kernel is forked in place: the same step in 0.78× the time, the same numbers bit for bit.
+/// The pool is `work`'s own, not the global one, so that threads `work` starts (burn-train's
+/// metric, checkpoint and device threads) still have the global pool's workers for their
+/// kernels while `work` waits for them.
 pub fn on_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(rayon::current_num_threads())
