@@ -1,0 +1,59 @@
+//! From TOML text to a typed config's errors: a syntax error as `file:line:column: message`,
+//! and the key path of a type error inside `[optimizer]` or `[schedule]`, which serde's
+//! internally tagged enums lose.
+
+use super::*;
+use crate::Error;
+
+/// `key.path: message` for an error inside `[optimizer]` or `[schedule]`, whose key serde
+/// loses: a tagged enum's fields are buffered before the variant is chosen, so a wrong type
+/// is reported at the section (`optimizer: invalid type: string "x", expected f64`).
+/// Deserializing the chosen variant's own struct again finds the key. `None` when `path` is
+/// not such a section or the retry finds nothing more precise.
+pub(super) fn tagged_section_error(table: &toml::Table, path: &str) -> Option<String> {
+    fn retry<T: serde::de::DeserializeOwned>(section: &str, fields: toml::Table) -> Option<String> {
+        let error = serde_path_to_error::deserialize::<_, T>(toml::Value::Table(fields)).err()?;
+        let key = error.path().to_string();
+        (key != ".").then(|| format!("{section}.{key}: {}", error.inner()))
+    }
+    if path != "optimizer" && path != "schedule" {
+        return None;
+    }
+    let mut fields = table.get(path)?.as_table()?.clone();
+    let name = fields.remove("name")?;
+    let name = name.as_str()?;
+    match (path, name) {
+        ("optimizer", "sgd" | "gd") => retry::<SgdConfig>(path, fields),
+        ("optimizer", "momentum") => retry::<MomentumConfig>(path, fields),
+        ("optimizer", "nesterov") => retry::<NesterovConfig>(path, fields),
+        ("optimizer", "adagrad") => retry::<AdagradConfig>(path, fields),
+        ("optimizer", "rmsprop") => retry::<RmspropConfig>(path, fields),
+        ("optimizer", "adam") => retry::<AdamConfig>(path, fields),
+        ("optimizer", "adamw") => retry::<AdamwConfig>(path, fields),
+        ("schedule", "constant") => retry::<ConstantScheduleConfig>(path, fields),
+        ("schedule", "linear") => retry::<LinearScheduleConfig>(path, fields),
+        ("schedule", "inverse_time_recursive") => {
+            retry::<InverseTimeRecursiveScheduleConfig>(path, fields)
+        }
+        ("schedule", "inverse_time") => retry::<InverseTimeScheduleConfig>(path, fields),
+        ("schedule", "exponential") => retry::<ExponentialScheduleConfig>(path, fields),
+        ("schedule", "step") => retry::<StepScheduleConfig>(path, fields),
+        ("schedule", "cosine") => retry::<CosineScheduleConfig>(path, fields),
+        _ => None,
+    }
+}
+
+/// `file:line:column: message` for a TOML syntax error.
+pub(super) fn syntax_error(origin: &str, text: &str, error: &toml::de::Error) -> Error {
+    let position = error.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!("{line}:{column}: ")
+    });
+    Error::new(format!(
+        "{origin}:{}{}",
+        position.unwrap_or_else(|| " ".into()),
+        error.message()
+    ))
+}
