@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 
 use sgdlab::ErrorKind;
 use sgdlab::config::Config;
-use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
+use sgdlab::eval::{SplitChoice, evaluate_run};
+use sgdlab::train::CheckpointChoice;
 use sgdlab::experiment::run_named;
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;

@@ -19,6 +19,7 @@
 //! checkpoint writer does the same), so a run killed at any moment keeps its last complete
 //! epoch intact for `--resume`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::data::Standardizer;
+use crate::files::write_atomically;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -50,9 +52,9 @@ impl RunDir {
     pub fn steps_path(&self) -> PathBuf {
         self.path.join("steps.csv")
     }
-    /// burn-train's log of the run (see `train::experiment_log`).
-    pub fn experiment_log_path(&self) -> PathBuf {
-        self.path.join("experiment.log")
+    /// burn-train's log of the run (see `train::train_log`).
+    pub fn train_log_path(&self) -> PathBuf {
+        self.path.join("train.log")
     }
     pub fn parameters_path(&self) -> PathBuf {
         self.path.join("parameters.csv")
@@ -122,38 +124,77 @@ impl RunDir {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary sibling renamed into place: a reader, or a
-/// run killed mid-write, sees the old file or the new one, never half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, bytes).map_err(|e| Error::io("write", &partial, e))?;
-    std::fs::rename(&partial, path).map_err(|e| Error::io("write", path, e))
+/// Column names of `metrics.csv`, in order.
+pub const METRICS_COLUMNS: [&str; 8] = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "valid_loss",
+    "valid_accuracy",
+    "learning_rate",
+    "suboptimality",
+    "elapsed_seconds",
+];
+
+/// One epoch's figures, by column name (absent: not measured, e.g. no validation split).
+pub type EpochRow = BTreeMap<String, f64>;
+
+/// Reads a run's `metrics.csv` into rows keyed by epoch.
+pub fn read_metrics_csv(path: &Path) -> Result<BTreeMap<usize, EpochRow>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let mut rows = BTreeMap::new();
+    for (index, line) in lines.enumerate() {
+        let line_number = index + 2;
+        let mut row = EpochRow::new();
+        for (name, cell) in header.iter().zip(line.split(',')) {
+            if cell.is_empty() {
+                continue;
+            }
+            let value: f64 = cell.parse().map_err(|_| {
+                Error::new(format!(
+                    "{}:{line_number}: column {name}: not a number: {cell:?}",
+                    path.display()
+                ))
+            })?;
+            row.insert((*name).to_string(), value);
+        }
+        let epoch = row
+            .get("epoch")
+            .copied()
+            .ok_or_else(|| Error::new(format!("{}:{line_number}: no epoch", path.display())))?;
+        rows.insert(epoch as usize, row);
+    }
+    Ok(rows)
 }
 
-/// Writes `text` to `path` for a user's `--out`: an existing file is refused (naming
-/// `--force`) unless `overwrite`, the check and the creation being one operation.
-pub fn write_new_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
-    if overwrite {
-        return std::fs::write(path, text).map_err(|e| Error::io("write", path, e));
+/// Writes a run's `metrics.csv`, whole ([`write_atomically`]), in [`METRICS_COLUMNS`] order.
+pub fn write_metrics_csv(path: &Path, rows: &BTreeMap<usize, EpochRow>) -> Result<()> {
+    let mut text = METRICS_COLUMNS.join(",");
+    text.push('\n');
+    for row in rows.values() {
+        let cells: Vec<String> = METRICS_COLUMNS
+            .iter()
+            .map(|c| row.get(*c).map(|v| format!("{v}")).unwrap_or_default())
+            .collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
     }
-    let mut file = match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(Error::new(format!(
-                "{} already exists: pass --force to overwrite it, or choose another --out",
-                path.display()
-            )));
-        }
-        Err(e) => return Err(Error::io("create", path, e)),
-    };
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| Error::io("write", path, e))
+    write_atomically(path, text.as_bytes())
 }
+
+/// Header of `steps.csv`. `gradient_norm`, `suboptimality` and `loss_evaluations` are written
+/// by the full-batch line-search loop (empty otherwise).
+pub const STEPS_COLUMNS: [&str; 7] = [
+    "step",
+    "epoch",
+    "loss",
+    "learning_rate",
+    "gradient_norm",
+    "suboptimality",
+    "loss_evaluations",
+];
 
 /// Where a run came from and how it ended, `run.json`: one session per `train` invocation
 /// (the first, then one per `--resume`).

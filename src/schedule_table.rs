@@ -9,7 +9,7 @@ use crate::config::{Config, ScheduleUnit};
 use crate::optim::build_schedule;
 use crate::optim::schedule::learning_rates;
 use crate::prepare::prepare;
-use crate::run_dir::write_new_file;
+use crate::files::write_new_file;
 use crate::train::data_parallel::training_steps_per_epoch;
 
 /// Columns of the schedule CSV; `step`, `epoch` and `learning_rate` as in `steps.csv`.

@@ -4,7 +4,8 @@
 mod common;
 
 use burn::module::Module;
-use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run, load_model};
+use sgdlab::eval::{SplitChoice, evaluate_run};
+use sgdlab::train::{CheckpointChoice, load_model};
 use sgdlab::model::{Model, Problem};
 use sgdlab::run_dir::RunDir;
 
@@ -68,7 +69,7 @@ fn full_batch_gd_recovers_the_lecture_1d_parameters() {
     assert!((a - 2.0).abs() < 0.16, "a = {a}");
     assert!((b + 1.0).abs() < 0.12, "b = {b}");
     // And GD has converged: the last epochs no longer move the loss.
-    let rows = sgdlab::train::read_csv(&result.run_dir.metrics_path()).unwrap();
+    let rows = sgdlab::run_dir::read_metrics_csv(&result.run_dir.metrics_path()).unwrap();
     let loss = |epoch: usize| rows[&epoch]["train_loss"];
     assert!(
         (loss(290) - loss(300)).abs() < 1e-6,
@@ -121,7 +122,7 @@ fn best_checkpoint_is_the_epoch_with_lowest_validation_loss() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::load("breast_cancer_logistic", &["training.epochs=4"]);
     let result = common::train_into(config, &dir.path().join("bc"));
-    let rows = sgdlab::train::read_csv(&result.run_dir.metrics_path()).unwrap();
+    let rows = sgdlab::run_dir::read_metrics_csv(&result.run_dir.metrics_path()).unwrap();
     let expected = rows
         .iter()
         .min_by(|a, b| a.1["valid_loss"].total_cmp(&b.1["valid_loss"]))
@@ -173,8 +174,8 @@ fn resume_continues_a_shuffled_mini_batch_run_bit_for_bit() {
     }
     assert_eq!(whole_steps, resumed_steps);
 
-    let whole_rows = sgdlab::train::read_csv(&whole.run_dir.metrics_path()).unwrap();
-    let resumed_rows = sgdlab::train::read_csv(&resumed.run_dir.metrics_path()).unwrap();
+    let whole_rows = sgdlab::run_dir::read_metrics_csv(&whole.run_dir.metrics_path()).unwrap();
+    let resumed_rows = sgdlab::run_dir::read_metrics_csv(&resumed.run_dir.metrics_path()).unwrap();
     assert_eq!(resumed_rows.len(), 6);
     for epoch in 1..=6 {
         for column in [
@@ -267,7 +268,7 @@ fn same_seed_same_numbers_bit_for_bit() {
             &dir.path().join(name),
         );
         let steps = std::fs::read_to_string(result.run_dir.steps_path()).unwrap();
-        let mut rows = sgdlab::train::read_csv(&result.run_dir.metrics_path()).unwrap();
+        let mut rows = sgdlab::run_dir::read_metrics_csv(&result.run_dir.metrics_path()).unwrap();
         for row in rows.values_mut() {
             row.remove("elapsed_seconds");
         }

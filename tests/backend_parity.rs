@@ -13,8 +13,9 @@ mod common;
 
 use std::path::Path;
 
-use sgdlab::eval::{CheckpointChoice, SplitChoice, evaluate_run};
-use sgdlab::train::read_csv;
+use sgdlab::eval::{SplitChoice, evaluate_run};
+use sgdlab::train::CheckpointChoice;
+use sgdlab::run_dir::read_metrics_csv;
 
 /// |cpu − wgpu| ≤ RELATIVE_TOLERANCE · max(|cpu|, FLOOR) for every loss compared. f32 kernels
 /// that sum in another order differ by a few ulps per step (~1e-7 relative); 1e-4 leaves room
@@ -45,7 +46,7 @@ fn loss_curve(run: &Path) -> Vec<(String, f64)> {
         .iter()
         .map(|row| (format!("step {}", row[0]), row[2].parse().unwrap()))
         .collect();
-    for (epoch, row) in read_csv(&run.join("metrics.csv")).unwrap() {
+    for (epoch, row) in read_metrics_csv(&run.join("metrics.csv")).unwrap() {
         for column in ["train_loss", "valid_loss"] {
             curve.push((format!("epoch {epoch} {column}"), row[column]));
         }

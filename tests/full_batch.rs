@@ -209,7 +209,7 @@ fn sgd_with_a_constant_step_stalls_at_a_floor_that_shrinks_with_alpha() {
         );
         let result = train_into(config, &run);
         assert!(result.optimum_loss.is_some());
-        let suboptimality: Vec<f64> = sgdlab::train::read_csv(&run.join("metrics.csv"))
+        let suboptimality: Vec<f64> = sgdlab::run_dir::read_metrics_csv(&run.join("metrics.csv"))
             .unwrap()
             .values()
             .map(|row| row["suboptimality"])

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use sgdlab::train::read_csv;
+use sgdlab::run_dir::read_metrics_csv;
 
 /// |one − two| ≤ TOLERANCE · max(|one|, 1e-3): the two devices' gradients are each half the
 /// batch's, summed; one device sums the whole batch at once. Only f32 summation order differs
@@ -35,7 +35,7 @@ fn assert_two_devices_match_one(devices: &str, device_debug: &str, extra: &[&str
     let one = dir.path().join("one");
     common::train_into(common::load("lecture_1d_logistic", &overrides), &one);
     // Through the command line, in a process of its own: burn-train writes a process's log
-    // into the first run's experiment.log only, and that log shows which strategy ran.
+    // into the first run's train.log only, and that log shows which strategy ran.
     let two = dir.path().join("two");
     let mut args = vec!["train", "configs/lecture_1d_logistic.toml", "--no-plots"];
     for assignment in &overrides {
@@ -65,8 +65,8 @@ fn assert_two_devices_match_one(devices: &str, device_debug: &str, extra: &[&str
         );
     }
     let (one_rows, two_rows) = (
-        read_csv(&one.join("metrics.csv")).unwrap(),
-        read_csv(&two.join("metrics.csv")).unwrap(),
+        read_metrics_csv(&one.join("metrics.csv")).unwrap(),
+        read_metrics_csv(&two.join("metrics.csv")).unwrap(),
     );
     for epoch in 1..=3 {
         let (a, b) = (
@@ -80,11 +80,11 @@ fn assert_two_devices_match_one(devices: &str, device_debug: &str, extra: &[&str
     }
     // burn-train's MultiDevice strategy trained it, on two devices, not a single-device
     // fallback.
-    let log = std::fs::read_to_string(two.join("experiment.log")).unwrap();
+    let log = std::fs::read_to_string(two.join("train.log")).unwrap();
     let strategy = log
         .lines()
         .find(|line| line.contains("strategies::multi"))
-        .unwrap_or_else(|| panic!("no multi-device strategy in experiment.log: {log}"));
+        .unwrap_or_else(|| panic!("no multi-device strategy in train.log: {log}"));
     assert_eq!(strategy.matches(device_debug).count(), 2, "{strategy}");
     let run_json = std::fs::read_to_string(two.join("run.json")).unwrap();
     assert!(run_json.contains(devices), "{run_json}");

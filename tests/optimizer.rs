@@ -789,7 +789,7 @@ fn every_stateful_optimizer_resumes_bit_for_bit() {
         };
         let config = load("training.epochs=4");
         let parameters = |run: &sgdlab::run_dir::RunDir| {
-            let model = sgdlab::eval::load_model(run, 4, &config.model, problem, &device).unwrap();
+            let model = sgdlab::train::load_model(run, 4, &config.model, problem, &device).unwrap();
             flat_parameters(&model)
         };
         assert_eq!(
@@ -931,7 +931,7 @@ fn shipped_optimizer_configs_reach_95_percent_test_accuracy() {
         let result = common::train_into(common::load(name, &[]), &dir.path().join(name));
         let report = sgdlab::eval::evaluate_run(
             &result.run_dir,
-            sgdlab::eval::CheckpointChoice::Last,
+            sgdlab::train::CheckpointChoice::Last,
             Some(sgdlab::eval::SplitChoice::Test),
             None,
         )
@@ -992,7 +992,7 @@ fn parameter_trace_records_every_step_and_resumes() {
         classes: Some(2),
     };
     let model =
-        sgdlab::eval::load_model(&whole.run_dir, 3, &config.model, problem, &cpu()).unwrap();
+        sgdlab::train::load_model(&whole.run_dir, 3, &config.model, problem, &cpu()).unwrap();
     let last: Vec<f32> = rows[76][3..].iter().map(|v| v.parse().unwrap()).collect();
     assert_eq!(sgdlab::train::trace::flat_parameters(&model), last);
 

@@ -287,7 +287,7 @@ fn a_suboptimality_column_gives_log_axis_figures() {
     });
 
     // The trainer's reader takes the extra columns by name, empty cells as absent.
-    let rows = sgdlab::train::read_csv(&metrics).unwrap();
+    let rows = sgdlab::run_dir::read_metrics_csv(&metrics).unwrap();
     assert_eq!(rows.len(), 3);
     assert!(!rows[&1].contains_key("suboptimality"));
     assert_eq!(rows[&2]["suboptimality"], 0.01);

@@ -75,7 +75,7 @@ fn a_huge_learning_rate_stops_training_with_its_own_exit_code_and_keeps_what_was
     );
     assert!(eval.status.success(), "{eval:?}");
     // The metrics up to the diverging step are on disk: epoch 1's row and every step.
-    let metrics = sgdlab::train::read_csv(&run.join("metrics.csv")).unwrap();
+    let metrics = sgdlab::run_dir::read_metrics_csv(&run.join("metrics.csv")).unwrap();
     assert_eq!(metrics.keys().copied().collect::<Vec<_>>(), vec![1]);
     let steps = common::steps_csv(&run);
     let diverged_step = session["divergence"]["step"].as_u64().unwrap() as usize;
@@ -115,7 +115,7 @@ fn outcome(run: &Path, epochs: usize) -> Outcome {
         dim: 30,
         classes: Some(2),
     };
-    let model = sgdlab::eval::load_model(
+    let model = sgdlab::train::load_model(
         &sgdlab::run_dir::RunDir::new(run),
         epochs,
         &config.model,

@@ -311,7 +311,7 @@ fn shipped_schedule_configs_log_their_alpha_and_reach_95_percent() {
             "{name}: the schedule decays"
         );
         // metrics.csv: α at each epoch's last step.
-        let rows = sgdlab::train::read_csv(&result.run_dir.metrics_path()).unwrap();
+        let rows = sgdlab::run_dir::read_metrics_csv(&result.run_dir.metrics_path()).unwrap();
         for (&epoch, row) in &rows {
             let last_step = table.rows[epoch * table.steps_per_epoch - 1];
             assert_eq!(
@@ -322,7 +322,7 @@ fn shipped_schedule_configs_log_their_alpha_and_reach_95_percent() {
 
         let report = sgdlab::eval::evaluate_run(
             &result.run_dir,
-            sgdlab::eval::CheckpointChoice::Last,
+            sgdlab::train::CheckpointChoice::Last,
             None,
             None,
         )

@@ -19,7 +19,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::plot::Written;
-use crate::run_dir::{fresh_run_path, write_atomically};
+use crate::files::write_atomically;
+use crate::run_dir::fresh_run_path;
 use crate::{Error, Result};
 
 pub mod batch_size;

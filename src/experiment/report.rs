@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Experiment, Outcome, relative, summary_markdown};
 use crate::Result;
-use crate::run_dir::write_atomically;
+use crate::files::write_atomically;
 
 /// The two files [`write_report`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The models, as Burn modules, and what every model shares: a forward pass to raw outputs,
 //! and a loss computed from those outputs (logits for classifiers, never probabilities).
 
+mod evaluate;
 mod init;
 mod linear;
 mod logistic;
@@ -8,6 +9,7 @@ pub mod loss;
 mod mlp;
 mod softmax;
 
+pub use evaluate::{Metrics, evaluate};
 pub use linear::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mlp::Mlp;

@@ -370,7 +370,7 @@ fn run_labels(runs: &[RunData]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::EpochRow;
+    use crate::run_dir::EpochRow;
 
     fn run(name: &str, optimizer: &str, rows: &[&[(&str, f64)]], steps: Option<Table>) -> RunData {
         let epochs = rows

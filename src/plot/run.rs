@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::run_dir::RunDir;
-use crate::train::{EpochRow, read_csv};
+use crate::run_dir::{EpochRow, read_metrics_csv};
 use crate::{Error, Result};
 
 /// One run, as the figures need it.
@@ -39,7 +39,7 @@ impl RunData {
         }
         let config = run.load_config()?;
         let metrics_path = run.metrics_path();
-        let epochs = read_csv(&metrics_path)?;
+        let epochs = read_metrics_csv(&metrics_path)?;
         if epochs.is_empty() {
             return Err(Error::new(format!(
                 "{}: no epochs (a header and no rows)",

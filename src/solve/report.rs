@@ -116,7 +116,7 @@ fn write_new_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
     }
-    crate::run_dir::write_new_file(path, text, overwrite)
+    crate::files::write_new_file(path, text, overwrite)
 }
 
 impl fmt::Display for OptimumReport {

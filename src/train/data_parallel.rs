@@ -25,8 +25,7 @@ use std::sync::Arc;
 
 use burn::data::dataset::Dataset as BurnDataset;
 
-use crate::config::{LineSearch, TrainingConfig};
-use crate::device;
+use crate::config::TrainingConfig;
 use crate::optim::schedule::steps_per_epoch;
 
 /// Where each example position of an epoch goes: the devices' slices (as burn-train's
@@ -43,7 +42,7 @@ pub struct DataParallelLayout {
 
 impl DataParallelLayout {
     /// The layout of `n` training examples over `devices` devices, `batch_size` per step in all
-    /// (a multiple of `devices`, see [`check_devices`]).
+    /// (a multiple of `devices`, see [`check_devices`](crate::config::check_devices)).
     pub fn new(n: usize, batch_size: usize, devices: usize) -> Self {
         let share = n / devices;
         let mut slices = vec![share; devices];
@@ -161,62 +160,6 @@ impl GradientShare {
     }
 }
 
-/// Checks `training.devices`: two or more, each a device name, one backend, the batch split
-/// evenly, and nothing that needs the whole batch's gradient on one device.
-pub fn check_devices(
-    training: &TrainingConfig,
-    line_search: LineSearch,
-) -> std::result::Result<(), (&'static str, String)> {
-    let key = "training.devices";
-    let devices = &training.devices;
-    if devices.len() < 2 {
-        return Err((
-            key,
-            format!(
-                "lists the devices of data-parallel training, two or more; got {} (for one device use training.device)",
-                devices.len()
-            ),
-        ));
-    }
-    let mut backends = Vec::new();
-    for name in devices {
-        if let Err(e) = device::DeviceSpec::parse(name) {
-            return Err((key, e.to_string()));
-        }
-        let backend = device::backend_name(name);
-        backends.push(backend.split(':').next().unwrap_or_default().to_string());
-    }
-    if backends.iter().any(|b| *b != backends[0]) {
-        return Err((
-            key,
-            format!("must all be one backend, got {}", backends.join(", ")),
-        ));
-    }
-    if !training.batch_size.is_multiple_of(devices.len()) {
-        return Err((
-            "training.batch_size",
-            format!(
-                "must be a multiple of the {} training.devices (each takes an equal share of the mini-batch), got {}",
-                devices.len(),
-                training.batch_size
-            ),
-        ));
-    }
-    if line_search != LineSearch::None {
-        return Err((
-            key,
-            "optimizer.line_search runs full-batch gradient descent on one device: remove training.devices".into(),
-        ));
-    }
-    if training.trace_parameters {
-        return Err((
-            key,
-            "training.trace_parameters records one batch loss per step from one device: not available with several devices".into(),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,29 +193,5 @@ mod tests {
         };
         let total: f64 = [2, 2, 3].iter().map(|&m| share.weight(0, m)).sum();
         assert!((total - 1.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn devices_are_checked() {
-        let mut training = TrainingConfig {
-            devices: vec!["cpu".into()],
-            ..TrainingConfig::default()
-        };
-        let error = |t: &TrainingConfig| check_devices(t, LineSearch::None).unwrap_err();
-        assert!(error(&training).1.contains("two or more"));
-        training.devices = vec!["cpu".into(), "tpu".into()];
-        assert!(error(&training).1.contains("unknown device `tpu`"));
-        training.devices = vec!["cpu".into(), "wgpu".into()];
-        assert!(error(&training).1.contains("one backend"));
-        training.devices = vec!["cpu".into(), "cpu".into(), "cpu".into()];
-        training.batch_size = 10;
-        assert_eq!(error(&training).0, "training.batch_size");
-        training.batch_size = 12;
-        assert!(check_devices(&training, LineSearch::None).is_ok());
-        assert!(error_with_line_search(&training).contains("line_search"));
-    }
-
-    fn error_with_line_search(training: &TrainingConfig) -> String {
-        check_devices(training, LineSearch::Armijo).unwrap_err().1
     }
 }

@@ -8,16 +8,10 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use burn::lr_scheduler::LrSchedulerRecord;
 use burn::module::Module;
-use burn::optim::OptimizerRecord;
-use burn::tensor::Device;
 
-use crate::config::{Config, LineSearch};
-use crate::model::{Model, Problem};
-use crate::run_dir::RunDir;
+use crate::Result;
 use crate::train::data_parallel::training_steps_per_epoch;
-use crate::{Error, Result};
 
 use super::{Setup, TrainRequest, set_up};
 
@@ -78,35 +72,6 @@ pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
         steps_per_epoch,
         warnings: config.warnings(Some(steps_per_epoch)),
     })
-}
-
-/// Checks that the checkpoint of `epoch` in `run` can be continued and returns its model (on
-/// `device`): the model record loads and fits the model's shapes, and (for the learner) the
-/// optimizer and scheduler records load. Each failure names the file.
-pub(super) fn check_resume_checkpoint(
-    run: &RunDir,
-    epoch: usize,
-    config: &Config,
-    problem: Problem,
-    device: &Device,
-) -> Result<Model> {
-    let model = crate::eval::load_model(run, epoch, &config.model, problem, device)?;
-    if config.line_search() != LineSearch::None {
-        // Full-batch line search is plain GD: it checkpoints the model only.
-        return Ok(model);
-    }
-    let dir = run.checkpoint_dir();
-    let optim = dir.join(format!("optim-{epoch}.bpk"));
-    OptimizerRecord::load(&optim)
-        .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", optim.display())))?;
-    let scheduler = dir.join(format!("scheduler-{epoch}.bpk"));
-    LrSchedulerRecord::load(&scheduler).map_err(|e| {
-        Error::new(format!(
-            "{}: cannot load checkpoint: {e}",
-            scheduler.display()
-        ))
-    })?;
-    Ok(model)
 }
 
 impl fmt::Display for DryRunSummary {

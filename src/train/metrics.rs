@@ -17,82 +17,11 @@ use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 
 use super::data_parallel::DataParallelLayout;
 use super::monitor::RunMonitor;
-use crate::run_dir::write_atomically;
+use crate::files::write_atomically;
+use crate::run_dir::{
+    EpochRow, METRICS_COLUMNS, STEPS_COLUMNS, read_metrics_csv, write_metrics_csv,
+};
 use crate::{Error, Result};
-
-/// Column names of `metrics.csv`, in order.
-pub const COLUMNS: [&str; 8] = [
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "valid_loss",
-    "valid_accuracy",
-    "learning_rate",
-    "suboptimality",
-    "elapsed_seconds",
-];
-
-/// One epoch's figures, by column name (absent: not measured, e.g. no validation split).
-pub type EpochRow = BTreeMap<String, f64>;
-
-/// Reads a run's `metrics.csv` into rows keyed by epoch.
-pub fn read_csv(path: &Path) -> Result<BTreeMap<usize, EpochRow>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let mut rows = BTreeMap::new();
-    for (index, line) in lines.enumerate() {
-        let line_number = index + 2;
-        let mut row = EpochRow::new();
-        for (name, cell) in header.iter().zip(line.split(',')) {
-            if cell.is_empty() {
-                continue;
-            }
-            let value: f64 = cell.parse().map_err(|_| {
-                Error::new(format!(
-                    "{}:{line_number}: column {name}: not a number: {cell:?}",
-                    path.display()
-                ))
-            })?;
-            row.insert((*name).to_string(), value);
-        }
-        let epoch = row
-            .get("epoch")
-            .copied()
-            .ok_or_else(|| Error::new(format!("{}:{line_number}: no epoch", path.display())))?;
-        rows.insert(epoch as usize, row);
-    }
-    Ok(rows)
-}
-
-fn write_csv(path: &Path, rows: &BTreeMap<usize, EpochRow>) -> std::io::Result<()> {
-    let mut text = COLUMNS.join(",");
-    text.push('\n');
-    for row in rows.values() {
-        let cells: Vec<String> = COLUMNS
-            .iter()
-            .map(|c| row.get(*c).map(|v| format!("{v}")).unwrap_or_default())
-            .collect();
-        text.push_str(&cells.join(","));
-        text.push('\n');
-    }
-    // Write then rename, so a reader never sees half a file.
-    let partial = path.with_extension("csv.partial");
-    std::fs::write(&partial, text)?;
-    std::fs::rename(partial, path)
-}
-
-/// Header of `steps.csv`. `gradient_norm`, `suboptimality` and `loss_evaluations` are written
-/// by the full-batch line-search loop (empty otherwise).
-pub const STEP_COLUMNS: [&str; 7] = [
-    "step",
-    "epoch",
-    "loss",
-    "learning_rate",
-    "gradient_norm",
-    "suboptimality",
-    "loss_evaluations",
-];
 
 /// One row of `steps.csv` (the step number and epoch are the log's own).
 #[derive(Debug, Clone, Copy, Default)]
@@ -139,7 +68,7 @@ impl RunLog {
         if let Some(last) = resume_from
             && path.exists()
         {
-            rows = read_csv(&path)?;
+            rows = read_metrics_csv(&path)?;
             rows.retain(|&epoch, _| epoch <= last);
         }
         let step = start_steps_file(&steps_path, resume_from)?;
@@ -204,8 +133,8 @@ impl RunLog {
         row.extend(values);
         row.insert("elapsed_seconds".into(), elapsed);
         if complete {
-            if let Err(e) = write_csv(&self.path, &self.rows) {
-                eprintln!("warning: cannot write {}: {e}", self.path.display());
+            if let Err(e) = write_metrics_csv(&self.path, &self.rows) {
+                eprintln!("warning: {e}");
             }
             if self.print {
                 self.print_row(epoch, &self.rows[&epoch]);
@@ -233,7 +162,7 @@ impl RunLog {
 
     fn print_row(&self, epoch: usize, row: &EpochRow) {
         let mut line = format!("epoch {epoch}/{}", self.total_epochs);
-        for column in &COLUMNS[1..] {
+        for column in &METRICS_COLUMNS[1..] {
             if let Some(value) = row.get(*column) {
                 let value = if *column == "elapsed_seconds" {
                     format!("{value:.2}s")
@@ -252,7 +181,7 @@ impl RunLog {
 /// Starts `steps.csv`: a fresh header, or on resume the rows of the epochs kept. Returns the
 /// number of steps already taken.
 fn start_steps_file(path: &Path, resume_from: Option<usize>) -> Result<usize> {
-    let mut text = STEP_COLUMNS.join(",");
+    let mut text = STEPS_COLUMNS.join(",");
     text.push('\n');
     let mut steps = 0;
     if let Some(last) = resume_from

@@ -2,9 +2,10 @@
 //! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch) → run dir.
 
 mod batch_log;
+pub mod checkpoint;
 pub mod data_parallel;
 mod dry_run;
-mod experiment_log;
+mod train_log;
 mod full_batch;
 pub mod line_search;
 mod metrics;
@@ -14,8 +15,9 @@ mod step;
 pub mod suboptimality;
 pub mod trace;
 
+pub use checkpoint::{CheckpointChoice, load_model};
 pub use dry_run::{DryRunSummary, dry_run};
-pub use metrics::{COLUMNS, EpochRow, STEP_COLUMNS, StepRow, read_csv};
+pub use metrics::StepRow;
 pub use step::{StepOutput, Trainee};
 
 use std::io::IsTerminal;
@@ -40,7 +42,8 @@ use crate::data::{Dataset, Splits, Standardizer};
 use crate::model::{Model, Problem};
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
-use crate::run_dir::{RunDir, Session, fresh_run_path, write_atomically};
+use crate::files::write_atomically;
+use crate::run_dir::{EpochRow, RunDir, Session, fresh_run_path, read_metrics_csv};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
 use crate::train::data_parallel::{
     DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
@@ -151,7 +154,7 @@ fn set_up(request: &TrainRequest) -> Result<Setup> {
     let mut model = Model::new(&config.model, problem, seed, &autodiff)?;
     if let Some(epoch) = resume_from {
         // burn-train panics on a checkpoint it cannot load: refuse it first, writing nothing.
-        let stored = dry_run::check_resume_checkpoint(&run, epoch, &config, problem, &autodiff)?;
+        let stored = checkpoint::check_resume_checkpoint(&run, epoch, &config, problem, &autodiff)?;
         // The learner loads its own checkpoint; the line-search loop starts from this one.
         if config.line_search() != LineSearch::None {
             model = stored;
@@ -324,7 +327,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     let seconds = started.elapsed().as_secs_f64();
 
     let rows = if run.metrics_path().exists() {
-        read_csv(&run.metrics_path())?
+        read_metrics_csv(&run.metrics_path())?
     } else {
         Default::default()
     };
@@ -486,9 +489,9 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
 
     let epoch_log = metrics::EpochLog::new(log, has_valid, monitor.clone(), layout.clone());
     let problem_is_classification = train.classes().is_some();
-    let log_path = run.experiment_log_path();
+    let log_path = run.train_log_path();
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
-        .with_application_logger(Some(Box::new(experiment_log::ExperimentLog::new(
+        .with_application_logger(Some(Box::new(train_log::TrainLog::new(
             log_path.clone(),
         ))))
         .metrics((LossMetric::new(),))
@@ -530,7 +533,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         steps_per_epoch,
     ));
     let result = training.launch(Learner::new(trainee, optimizer, schedule));
-    experiment_log::close(&log_path);
+    train_log::close(&log_path);
     if let Some(error) = result.error {
         bail!("training stopped by an error: {error}");
     }
@@ -573,7 +576,7 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
     config.training.device = request.config.training.device.clone();
     config.training.devices = request.config.training.devices.clone();
 
-    let Some(last) = last_resumable_epoch(&run, &config)? else {
+    let Some(last) = checkpoint::last_resumable_epoch(&run, &config)? else {
         bail!(
             "--resume: {} has no complete checkpoint to resume from",
             run.path.display()
@@ -588,34 +591,6 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
         );
     }
     Ok((run, config, Some(last)))
-}
-
-/// The last epoch a run can resume from: its checkpoint is complete (model, and for the
-/// learner optimizer and schedule state) *and* its metrics row is on disk (rows are written
-/// whole, see [`metrics::RunLog::record_epoch`]). The learner
-/// writes metrics on a thread of its own, so a run killed just after a checkpoint can lack
-/// that epoch's row; resuming from the epoch before re-runs it, identically.
-fn last_resumable_epoch(run: &RunDir, config: &Config) -> Result<Option<usize>> {
-    let rows = if run.metrics_path().exists() {
-        read_csv(&run.metrics_path())?
-    } else {
-        Default::default()
-    };
-    let recorded = |epoch: &usize| rows.contains_key(epoch);
-    // Full-batch line search is plain GD: no optimizer or schedule state to checkpoint.
-    let complete = |epoch: &usize| {
-        config.line_search() != LineSearch::None
-            || ["optim", "scheduler"].iter().all(|part| {
-                run.checkpoint_dir()
-                    .join(format!("{part}-{epoch}.bpk"))
-                    .exists()
-            })
-    };
-    Ok(run
-        .checkpoint_epochs()
-        .into_iter()
-        .rev()
-        .find(|epoch| complete(epoch) && recorded(epoch)))
 }
 
 /// The device the model lives on: `training.device`, or with several devices the first.

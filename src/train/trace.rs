@@ -89,7 +89,7 @@ impl ParameterTrace {
                 }
             }
         }
-        crate::run_dir::write_atomically(path, text.as_bytes())?;
+        crate::files::write_atomically(path, text.as_bytes())?;
         let file = std::fs::OpenOptions::new()
             .append(true)
             .open(path)
