@@ -155,7 +155,7 @@ enum Command {
     },
     /// Compute the exact optimum f* = argmin ℓ of CONFIG's convex model on its training split.
     ///
-    /// The objective is the one training minimizes, (1/n) Σ ℓ̂ + (λ₂/2)‖Θ‖² with λ₂ the
+    /// The objective is the one training minimizes, (1/n) Σ ℓ̂ + (μ/2)‖Θ‖² with μ the
     /// optimizer's weight_decay, on the same seeded, standardized training split: the closed
     /// form for linear regression, Newton's method for logistic and softmax regression. Prints
     /// Θ*, ℓ(f*) and ‖∇ℓ(f*)‖ and writes them to a JSON file.

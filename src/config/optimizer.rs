@@ -32,7 +32,7 @@ pub struct SgdConfig {
     /// α, the learning rate (α^(0) when a schedule changes it); with a line search, the
     /// first trial step of every search.
     pub learning_rate: f64,
-    /// λ₂, the L2 (Tikhonov) penalty: g ← g + λ₂ θ.
+    /// μ, the L2 (Tikhonov) penalty: g ← g + μ θ.
     #[serde(default)]
     pub weight_decay: f64,
     /// Choose α at every step by a line search along −∇ℓ (full-batch gradient descent only).
@@ -76,7 +76,7 @@ pub enum MomentumForm {
     /// `v ← λ v − α g ; θ ← θ + v`: α inside the velocity (the lecture's).
     #[default]
     Lecture,
-    /// `b ← μ b + (1 − d) g ; θ ← θ − α b`: α scales the buffer (torch.optim.SGD).
+    /// `b ← λ b + (1 − d) g ; θ ← θ − α b`: α scales the buffer (torch.optim.SGD).
     Pytorch,
 }
 
@@ -84,7 +84,7 @@ pub enum MomentumForm {
 #[serde(deny_unknown_fields)]
 pub struct MomentumConfig {
     pub learning_rate: f64,
-    /// λ (lecture) or μ (PyTorch), in [0, 1).
+    /// λ, the momentum coefficient (either form), in [0, 1).
     #[serde(default = "default_momentum")]
     pub momentum: f64,
     #[serde(default)]
@@ -170,7 +170,7 @@ pub struct AdamwConfig {
     pub epsilon: f64,
     #[serde(default)]
     pub amsgrad: bool,
-    /// Decoupled decay: θ ← θ (1 − α λ) each step.
+    /// ω, the decoupled decay: θ ← θ (1 − α ω) each step.
     #[serde(default = "default_adamw_weight_decay")]
     pub weight_decay: f64,
 }

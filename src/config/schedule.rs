@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Check, non_negative, positive};
 
 /// The learning-rate schedule, selected by `name`; each variant is one file in
-/// `src/optim/schedule/`, whose doc comment holds the formula. α^(0) is
+/// `src/optim/schedule/`, whose type's doc comment holds the formula. α^(0) is
 /// `optimizer.learning_rate`. Every variant also takes the keys of [`ScheduleTiming`]: `unit`,
 /// `warmup` and `warmup_start`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

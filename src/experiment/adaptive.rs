@@ -41,8 +41,9 @@ fn turn(point: [f64; 2], degrees: f64) -> [f64; 2] {
 /// f ≤ this counts as reached on the quadratic (f(θ^(0)) = 33).
 const QUADRATIC_TARGET: f64 = 1e-4;
 
-/// λ₂ of the breast-cancer runs: the training split is linearly separable, so without an L2
-/// term the logistic loss has no minimizer and no f* to measure against.
+/// The L2 weight (`weight_decay`) of the breast-cancer runs: the training split is linearly
+/// separable, so without an L2 term the logistic loss has no minimizer and no f* to measure
+/// against. (No symbol here: in this file μ is the quadratic's smallest curvature.)
 const BREAST_CANCER_L2: f64 = 1e-3;
 
 /// The optimizers trained on breast cancer: key, legend, the `[optimizer]` table (each
@@ -202,7 +203,7 @@ fn compare_on_quadratic(
 
 /// Trains one optimizer (its `[optimizer]` table) on breast cancer into `runs/KEY` under the
 /// experiment's directory, with mini-batches of 32, a constant α and the L2 penalty
-/// ½λ₂‖Θ‖², and reads its metrics back.
+/// ½ [`BREAST_CANCER_L2`] ‖Θ‖², and reads its metrics back.
 fn train_breast_cancer(
     options: &ExperimentOptions,
     key: &str,
@@ -311,7 +312,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     });
     outcome.numbers = numbers;
     outcome.notes = format!(
-        "The first quadratic's ill-conditioning lies along the coordinate axes, which is exactly what a diagonal Γ can undo; the second is the same quadratic turned 45°, where it cannot. α for AdaGrad (1), RMSProp and Adam (0.1) are round values, not tuned per problem; GD gets its best constant step 2/(L+μ). The breast-cancer runs are full `sgdlab train` runs (seed 42, 70/15/15 split, batch 32, L2 penalty λ₂ = {BREAST_CANCER_L2} because the training split is linearly separable and would have no f* otherwise) in `runs/`; `sgdlab plot runs/*` overlays them."
+        "The first quadratic's ill-conditioning lies along the coordinate axes, which is exactly what a diagonal Γ can undo; the second is the same quadratic turned 45°, where it cannot. α for AdaGrad (1), RMSProp and Adam (0.1) are round values, not tuned per problem; GD gets its best constant step 2/(L+μ). The breast-cancer runs are full `sgdlab train` runs (seed 42, 70/15/15 split, batch 32, L2 penalty weight_decay = {BREAST_CANCER_L2} because the training split is linearly separable and would have no f* otherwise) in `runs/`; `sgdlab plot runs/*` overlays them."
     );
     Ok(outcome)
 }

@@ -7,9 +7,9 @@
 //! The smaller the mini-batch, the noisier that estimate: "SGD does not stop at the minimum:
 //! it oscillates around it, from the noise of random sampling". Each m is trained with the
 //! same constant α through [`crate::train::train`] on breast cancer (logistic regression,
-//! λ₂ = 0.01 so that f* exists) for the same number of epochs, i.e. the same examples seen,
+//! μ = 0.01 so that f* exists) for the same number of epochs, i.e. the same examples seen,
 //! with `trace_parameters` on. The oscillation is measured on the exact training objective
-//! ℓ(Θ) = (1/n) Σ ℓ̂ + (λ₂/2)‖Θ‖², evaluated in f64 at the parameters after every one of the
+//! ℓ(Θ) = (1/n) Σ ℓ̂ + (μ/2)‖Θ‖², evaluated in f64 at the parameters after every one of the
 //! last K optimizer steps (K = max(steps per epoch, 10), as many as there are for full-batch
 //! GD, one step an epoch). The oscillation is how far that loss climbs back up over those
 //! steps, `Σ_t max(0, ℓ(Θ_{t+1}) − ℓ(Θ_t))`: zero for a descent method, whose loss only falls,
@@ -76,7 +76,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     let optimum = solve(&objective, &train)?;
 
     let mut by_examples = LineChart::new(format!(
-        "SGD on breast cancer (α = {LEARNING_RATE}, λ₂ = {BREAST_CANCER_WEIGHT_DECAY}): suboptimality against examples seen"
+        "SGD on breast cancer (α = {LEARNING_RATE}, μ = {BREAST_CANCER_WEIGHT_DECAY}): suboptimality against examples seen"
     ))
     .x_label("examples seen")
     .y_label("ℓ(f_Θ) − ℓ(f*)")

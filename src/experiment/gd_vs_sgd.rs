@@ -43,7 +43,7 @@ use crate::{Result, device};
 
 /// SGD's mini-batch size m, the lecture's.
 pub const BATCH_SIZE: usize = 10;
-/// λ₂ of the objective whose f* the ρ table measures against.
+/// μ, the L2 weight of the objective whose f* the ρ table measures against.
 const WEIGHT_DECAY: f64 = 1e-4;
 const SEED: u64 = 6;
 /// α^(0) of SGD in the ρ comparison.
@@ -123,7 +123,7 @@ pub fn gradient_flops(m: usize, d: usize, outputs: usize) -> f64 {
     4.0 * m * d * k + 10.0 * m * k
 }
 
-/// [`gradient_flops`] plus the update `θ ← θ − α (g + λ₂ θ)`: 4 per parameter.
+/// [`gradient_flops`] plus the update `θ ← θ − α (g + μ θ)`: 4 per parameter.
 pub fn step_flops(m: usize, d: usize, outputs: usize) -> f64 {
     gradient_flops(m, d, outputs) + 4.0 * (d as f64 + 1.0) * outputs as f64
 }
@@ -210,7 +210,7 @@ fn gradient(model: &Model, batch: Batch) -> (GradientsParams, f32) {
     (GradientsParams::from_grads(loss.backward(), model), value)
 }
 
-/// One step `θ ← θ − α (∇ℓ(B) + λ₂ θ)` with our optimizer.
+/// One step `θ ← θ − α (∇ℓ(B) + μ θ)` with our optimizer.
 fn step(model: Model, batch: Batch, optimizer: &mut ModuleOptimizer, alpha: f64) -> Model {
     let (grads, _) = gradient(&model, batch);
     optimizer.step(alpha, model, grads)
@@ -387,8 +387,9 @@ fn descend_to_targets(
     })
 }
 
-/// `λ_max(X̃ᵀX̃/n)/4 + λ₂`, the logistic loss's smoothness constant L (X̃: features and a
-/// column of ones), by power iteration; 1/L is a step GD can always take.
+/// `‖X̃‖₂²/(4n) + μ` (‖X̃‖₂ the spectral norm, so ‖X̃‖₂² is X̃ᵀX̃'s largest eigenvalue), the
+/// logistic loss's smoothness constant L (X̃: features and a column of ones), by power
+/// iteration; 1/L is a step GD can always take.
 fn smoothness(data: &Dataset, l2: f64) -> f64 {
     let width = data.dim + 1;
     let mut gram = vec![0.0f64; width * width];
@@ -854,7 +855,7 @@ fn notes(sizes: &Sizes, gd: &Descent, sgd: &Descent, numbers: &BTreeMap<String, 
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "Reaching ρ = ℓ(f_Θ) − ℓ(f*) on synthetic logistic data (n = {}, d = {}, λ₂ = {WEIGHT_DECAY}, ℓ* = {:.6}); GD with α = 1/L = {:.3}, SGD with m = {BATCH_SIZE} and α = {SGD_INITIAL_LEARNING_RATE}/(1 + ρ_α t), ρ_α = {:.2e}. ℓ − ℓ* is evaluated after every GD step and every {} SGD steps, off the clock (\"—\": not within {} SGD steps):\n",
+        "Reaching ρ = ℓ(f_Θ) − ℓ(f*) on synthetic logistic data (n = {}, d = {}, μ = {WEIGHT_DECAY}, ℓ* = {:.6}); GD with α = 1/L = {:.3}, SGD with m = {BATCH_SIZE} and α = {SGD_INITIAL_LEARNING_RATE}/(1 + ρ_α t), ρ_α = {:.2e}. ℓ − ℓ* is evaluated after every GD step and every {} SGD steps, off the clock (\"—\": not within {} SGD steps):\n",
         sizes.rho_n,
         sizes.fixed_d,
         numbers.get("optimum_loss").copied().unwrap_or(f64::NAN),

@@ -283,7 +283,7 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// λ₂ of the breast-cancer experiments: the training split is linearly separable, so
+/// μ, the L2 weight of the breast-cancer experiments: the training split is linearly separable, so
 /// without a penalty ℓ has no minimizer and ℓ − ℓ* no meaning.
 pub const BREAST_CANCER_WEIGHT_DECAY: f64 = 0.01;
 
@@ -308,7 +308,7 @@ pub fn breast_cancer_logistic(
 }
 
 /// [`breast_cancer_logistic`] with SGD at α^(0) = `learning_rate` and
-/// λ₂ = [`BREAST_CANCER_WEIGHT_DECAY`].
+/// μ = [`BREAST_CANCER_WEIGHT_DECAY`].
 pub fn breast_cancer_sgd(
     learning_rate: f64,
     batch_size: usize,

@@ -14,7 +14,7 @@
 //! larger α (§5). A decaying α shrinks that noise floor. Every family starts at the same
 //! α^(0) and is set to end training at α^(0)/100 (the recursive rule too), so what differs is
 //! how fast α falls on the way. Each is trained through [`crate::train::train`] on the
-//! breast-cancer data (logistic regression, m = 10, λ₂ = 0.01 so that f* exists) into
+//! breast-cancer data (logistic regression, m = 10, μ = 0.01 so that f* exists) into
 //! `runs/<family>/`, and the suboptimality ℓ(f_Θ) − ℓ(f*) each reaches is read from its
 //! `metrics.csv` (f* from [`crate::solve`]).
 
@@ -102,7 +102,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     .y_label("α(t)")
     .y_scale(Scale::Log);
     let mut gap_chart = LineChart::new(format!(
-        "SGD on breast cancer (m = {BATCH_SIZE}, λ₂ = 0.01): suboptimality per epoch"
+        "SGD on breast cancer (m = {BATCH_SIZE}, μ = 0.01): suboptimality per epoch"
     ))
     .x_label("epoch")
     .y_label("ℓ(f_Θ) − ℓ(f*)")

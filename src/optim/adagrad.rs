@@ -1,32 +1,57 @@
-//! AdaGrad (Duchi, Hazan & Singer 2011), as `torch.optim.Adagrad`:
-//!
-//! ```text
-//! g ← g + λ₂ θ                          (weight_decay)
-//! G ← G + g ⊙ g                         (G^(0) = initial_accumulator)
-//! α_t = α / (1 + (t − 1) · lr_decay)    (t = 1, 2, ... counts this tensor's steps)
-//! θ ← θ − α_t g / (√G + ε)
-//! ```
-//!
-//! In the lecture's terms, Γ is diagonal with entries 1/(√G_j + ε): coordinates that have
-//! seen large gradients take smaller steps, forever (G only grows).
+//! AdaGrad, [`AdaGrad`], and its per-tensor state [`AdaGradState`].
 
 use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
 
+/// AdaGrad, `[optimizer] name = "adagrad"`, as `torch.optim.Adagrad`:
+///
+/// ```text
+/// input: θ^(0), α^(t) (the schedule's), G^(0) (initial_accumulator), η (lr_decay),
+///        μ (weight_decay), ε
+/// for each update k = 1, 2, … of a parameter tensor (at optimizer step t):
+///     g ← ∇ℓ(θ) + μ θ
+///     G ← G + g ⊙ g
+///     θ ← θ − α^(t) / (1 + (k − 1) η) · g / (√G + ε)
+/// ```
+///
+/// (⊙, the square root and the division are per coordinate; k is this tensor's own update
+/// count, t + 1 when every step updates it.) η is an inverse-time decay built into the
+/// optimizer, applied on top of whatever schedule gives α^(t); with the default η = 0 the
+/// schedule alone sets the rate.
+///
+/// In the lecture's terms (§3), Γ is diagonal with entries −1/(√G_j + ε): coordinates that
+/// have seen large gradients take smaller steps, forever (G only grows).
+///
+/// | symbol | `[optimizer]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `learning_rate` | required | `Adagrad(lr=…)` |
+/// | ε | `epsilon` | 1e-10 | `Adagrad(eps=…)` |
+/// | G^(0) | `initial_accumulator` | 0 | `Adagrad(initial_accumulator_value=…)` |
+/// | η | `lr_decay` | 0 | `Adagrad(lr_decay=…)` |
+/// | μ | `weight_decay` | 0 | `Adagrad(weight_decay=…)` |
+///
+/// Reference: Duchi, Hazan & Singer, "Adaptive subgradient methods for online learning and
+/// stochastic optimization", JMLR 2011.
 #[derive(Debug, Clone)]
 pub struct AdaGrad {
+    /// ε > 0, added to √G.
     pub epsilon: f64,
+    /// G^(0) ≥ 0, every coordinate's starting sum of squares.
     pub initial_accumulator: f64,
+    /// η ≥ 0: the k-th update's rate is α^(t) / (1 + (k − 1) η).
     pub lr_decay: f64,
+    /// μ, the L2 (Tikhonov) weight: the gradient becomes `g + μ θ` first.
     pub weight_decay: f64,
 }
 
-/// The running sum of squared gradients G and the step count t.
+/// The running sum of squared gradients G and the update count k of one parameter tensor.
 #[derive(Clone)]
 pub struct AdaGradState<const D: usize> {
+    /// G, `G^(0) + Σ g ⊙ g` over this tensor's updates.
     pub sum_of_squares: Tensor<D>,
+    /// k, the number of updates this tensor has had (1 after the first).
     pub time: usize,
 }
 

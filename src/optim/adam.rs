@@ -1,41 +1,77 @@
-//! Adam (Kingma & Ba 2015), with optional AMSGrad (Reddi, Kale & Kumar 2018), as
-//! `torch.optim.Adam`:
-//!
-//! ```text
-//! g ← g + λ₂ θ                               (weight_decay: coupled L2)
-//! m ← β₁ m + (1 − β₁) g                      (m^(0) = 0)
-//! v ← β₂ v + (1 − β₂) g ⊙ g                  (v^(0) = 0)
-//! m̂ = m / (1 − β₁^t),  v̂ = v / (1 − β₂^t)    (t = 1, 2, ... bias correction)
-//! amsgrad:  v_max ← max(v_max, v),  v̂ = v_max / (1 − β₂^t)
-//! θ ← θ − α m̂ / (√v̂ + ε)
-//! ```
-//!
-//! Γ is diagonal with entries 1/(√v̂_j + ε), applied to a momentum average of the gradients
-//! rather than to the gradient itself. Burn's built-in `Adam` is the same update with a
-//! default ε = 1e-5 (PyTorch: 1e-8).
+//! Adam with optional AMSGrad, [`Adam`], and its per-tensor state [`AdamState`] (shared with
+//! AdamW).
 
 use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
 
+/// Adam, `[optimizer] name = "adam"`, with optional AMSGrad, as `torch.optim.Adam`:
+///
+/// ```text
+/// input: θ^(0), α^(t) (the schedule's), β₁, β₂, ε, amsgrad, μ (weight_decay)
+/// M^(0) = 0, V^(0) = 0, V_max^(0) = 0
+/// for each update k = 1, 2, … of a parameter tensor (at optimizer step t):
+///     g ← ∇ℓ(θ) + μ θ                          (coupled L2: before the moments)
+///     M ← β₁ M + (1 − β₁) g
+///     V ← β₂ V + (1 − β₂) g ⊙ g
+///     M̂ ← M / (1 − β₁^k)
+///     if amsgrad:  V_max ← max(V_max, V) ;  V̂ ← V_max / (1 − β₂^k)
+///     else:        V̂ ← V / (1 − β₂^k)
+///     θ ← θ − α^(t) M̂ / (√V̂ + ε)
+/// ```
+///
+/// (⊙, max, the square root and the division are per coordinate; k is this tensor's own
+/// update count, t + 1 when every step updates it. The paper's m_t and v_t are M and V here:
+/// m is the batch size and v the momentum velocity.) The last line is computed with the bias
+/// corrections folded into two scalars, one tensor operation fewer per parameter:
+///
+/// ```text
+/// θ ← θ − [α^(t) √(1 − β₂^k) / (1 − β₁^k)] · M / (√V + ε √(1 − β₂^k))    (V_max under amsgrad)
+/// ```
+///
+/// equal to the form above in exact arithmetic (it is the reordering at the end of the
+/// paper's §2, with its ε̂ = ε √(1 − β₂^k)), so it differs from PyTorch only in rounding.
+/// Γ is diagonal with entries −1/(√V̂_j + ε), applied to a momentum average of the gradients
+/// rather than to the gradient itself. Burn's built-in `Adam` is the same update with a
+/// default ε = 1e-5.
+///
+/// | symbol | `[optimizer]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `learning_rate` | required | `Adam(lr=…)` |
+/// | β₁ | `beta_1` | 0.9, in [0, 1) | `Adam(betas=(β₁, β₂))` |
+/// | β₂ | `beta_2` | 0.999, in [0, 1) | `Adam(betas=(β₁, β₂))` |
+/// | ε | `epsilon` | 1e-8 | `Adam(eps=…)` |
+/// | | `amsgrad` | false | `Adam(amsgrad=…)` |
+/// | μ | `weight_decay` | 0 | `Adam(weight_decay=…)` |
+///
+/// References: Kingma & Ba, "Adam: a method for stochastic optimization", ICLR 2015; Reddi,
+/// Kale & Kumar, "On the convergence of Adam and beyond", ICLR 2018 (AMSGrad, which the paper
+/// states without bias correction; PyTorch, and this type, divide V_max by 1 − β₂^k).
 #[derive(Debug, Clone)]
 pub struct Adam {
+    /// β₁, the decay of the first-moment (gradient) average M.
     pub beta_1: f64,
+    /// β₂, the decay of the second-moment (squared-gradient) average V.
     pub beta_2: f64,
+    /// ε > 0, added to √V̂.
     pub epsilon: f64,
+    /// AMSGrad: divide by the running maximum V_max of V instead of V.
     pub amsgrad: bool,
-    /// Coupled L2: added to the gradient before the moments.
+    /// μ, the coupled L2 (Tikhonov) weight: `g + μ θ` before the moments.
     pub weight_decay: f64,
 }
 
-/// The moments of one parameter tensor and its step count t.
+/// The moments of one parameter tensor and its update count k.
 #[derive(Clone)]
 pub struct AdamState<const D: usize> {
+    /// M, the average of g with weights (1 − β₁) β₁^j (not bias-corrected).
     pub first_moment: Tensor<D>,
+    /// V, the average of g ⊙ g with weights (1 − β₂) β₂^j (not bias-corrected).
     pub second_moment: Tensor<D>,
-    /// AMSGrad's running maximum of the second moment.
+    /// V_max, AMSGrad's running maximum of V (amsgrad only).
     pub max_second_moment: Option<Tensor<D>>,
+    /// k, the number of updates this tensor has had (1 after the first).
     pub time: usize,
 }
 

@@ -1,24 +1,39 @@
-//! Gradient clipping, applied to the whole gradient before any optimizer's update rule
-//! (`[training] clip_grad_norm` or `clip_grad_value`):
-//!
-//! ```text
-//! by global norm c:  g ← g · min(1, c / ‖g‖₂),  ‖g‖₂ over every parameter of the model at once
-//! by value c:        g_j ← clamp(g_j, −c, c)
-//! ```
-//!
-//! The global norm keeps the gradient's direction (PyTorch's `clip_grad_norm_`); Burn's
-//! built-in `GradientClipping::Norm` clips each parameter tensor by its own norm instead, which
-//! changes the direction, so sgdlab does this itself.
+//! Gradient clipping, [`GradientClipping`], applied to the whole gradient before any
+//! optimizer's update rule.
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
+/// Gradient clipping, `[training] clip_grad_norm = c` or `clip_grad_value = c` (one of the
+/// two), applied to the gradient g of the whole model before any optimizer's update rule
+/// (and so before its weight decay):
+///
+/// ```text
+/// by global norm c:  ‖g‖₂ = √(Σ_j g_j²), over every parameter of the model at once
+///                    if ‖g‖₂ > c:  g ← g · c / ‖g‖₂
+/// by value c:        g_j ← clamp(g_j, −c, c) for every component j
+/// ```
+///
+/// The global norm keeps the gradient's direction, as PyTorch's
+/// `torch.nn.utils.clip_grad_norm_(parameters, max_norm=c)`, except that PyTorch divides by
+/// `‖g‖₂ + 1e-6` (and so shrinks by a factor just under 1 even at ‖g‖₂ = c); Burn's built-in
+/// `GradientClipping::Norm` clips each parameter tensor by its own norm instead, which
+/// changes the direction, so sgdlab does this itself. By value is
+/// `torch.nn.utils.clip_grad_value_(parameters, clip_value=c)`.
+///
+/// | symbol | `[training]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | c | `clip_grad_norm` | unset (no clipping) | `clip_grad_norm_(max_norm=…)` |
+/// | c | `clip_grad_value` | unset (no clipping) | `clip_grad_value_(clip_value=…)` |
+///
+/// Reference: Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural
+/// networks", ICML 2013.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum GradientClipping {
-    /// Rescale to at most this global L2 norm.
+    /// Rescale g to at most this global L2 norm c (`clip_grad_norm`).
     GlobalNorm(f64),
-    /// Clamp each component to [−c, c].
+    /// Clamp each component of g to [−c, c] (`clip_grad_value`).
     Value(f64),
 }
 

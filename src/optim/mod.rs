@@ -1,6 +1,27 @@
+#![warn(missing_docs)]
 //! sgdlab's own optimizers and learning-rate schedules, on Burn's per-tensor
 //! [`Optimizer`](burn::optim::Optimizer) and [`LrScheduler`](burn::lr_scheduler::LrScheduler)
-//! traits. One file per optimizer and per schedule family, each with the lecture's formula.
+//! traits. One file per optimizer and per schedule family; each type's documentation holds
+//! its update rule as pseudo-code, its hyper-parameters (symbol, config key, default,
+//! PyTorch name) and its reference.
+//!
+//! **Notation**, the same in every doc comment of the crate:
+//!
+//! | symbol | meaning | config key |
+//! |---|---|---|
+//! | θ | the parameters (the lecture's x in §3, Θ for the whole set) | |
+//! | α^(0), α^(t) | the learning rate: initial, at step t (the schedule's) | `learning_rate` |
+//! | g, ∇ℓ | the gradient of the batch-mean loss | |
+//! | m | the batch size | `[training] batch_size` |
+//! | λ | the momentum coefficient (the lecture's §3), and nothing else | `momentum` |
+//! | μ | the L2 (Tikhonov) weight, coupled: `g ← g + μ θ` | `weight_decay` (not adamw) |
+//! | ω | AdamW's decoupled decay: `θ ← θ (1 − α ω)` | `weight_decay` (adamw) |
+//! | ρ | a schedule's decay parameter (§6: the accuracy) | `rho` (§6: `target_suboptimality`) |
+//! | β₁, β₂ | Adam's moment decays (β alone: RMSProp's) | `beta_1`, `beta_2` (`beta`) |
+//! | ε | the denominators' guard | `epsilon` |
+//!
+//! PyTorch's documentation writes γ for the learning rate, μ for momentum and λ for weight
+//! decay; the tables on each type give PyTorch's argument names, which are unambiguous.
 //!
 //! [`build_optimizer`] and [`build_schedule`] turn the config into the objects the learner
 //! drives: each step, the schedule yields α^(t) and the optimizer applies its update rule to
@@ -44,7 +65,7 @@ use burn::tensor::Tensor;
 
 use crate::config::{self, OptimizerConfig, ScheduleConfig, ScheduleUnit};
 
-/// `g + λ₂ θ`: the gradient of the loss plus the L2 (Tikhonov) penalty `½ λ₂ ‖θ‖²`.
+/// `g + μ θ`: the gradient of the loss plus that of the L2 (Tikhonov) penalty `½ μ ‖θ‖²`.
 fn with_weight_decay<const D: usize>(
     gradient: Tensor<D>,
     theta: &Tensor<D>,

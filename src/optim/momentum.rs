@@ -1,27 +1,5 @@
-//! Heavy-ball momentum (Polyak), in two forms.
-//!
-//! **Lecture form** (`form = "lecture"`, the default), §3 of the lecture:
-//!
-//! ```text
-//! v^(t+1) = λ v^(t) − α ∇f(x^(t))          v^(0) = 0
-//! x^(t+1) = x^(t) + v^(t+1)
-//! ```
-//!
-//! The learning rate lives inside the velocity: when a schedule changes α, past steps keep
-//! the α they were taken with. For a constant gradient g the step tends to `α‖g‖/(1 − λ)`, and
-//! unrolled, `x^(t) = x^(0) − α Σ_{i<t} (1 − λ^{t−i})/(1 − λ) ∇f(x^(i))`.
-//!
-//! **PyTorch form** (`form = "pytorch"`), as `torch.optim.SGD(momentum=μ, dampening=d)`:
-//!
-//! ```text
-//! b^(1) = g^(0);   b^(t+1) = μ b^(t) + (1 − d) g^(t)
-//! x^(t+1) = x^(t) − α b^(t+1)
-//! ```
-//!
-//! With d = 0 and a constant α the two are the same trajectory (v = −α b); when α changes
-//! they differ, because here α scales the whole accumulated buffer at every step.
-//! Burn's built-in `Sgd` with `MomentumConfig` is the PyTorch form, but its default dampening
-//! is 0.1, not PyTorch's 0.
+//! Heavy-ball momentum, [`Momentum`], in the lecture's form and PyTorch's, and the velocity
+//! state [`VelocityState`] it shares with Nesterov.
 
 use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
@@ -31,21 +9,68 @@ use super::with_weight_decay;
 /// Which convention the velocity follows: the config's `form` key, used as is.
 pub use crate::config::MomentumForm;
 
-/// Heavy-ball momentum.
+/// Heavy-ball momentum (Polyak), `[optimizer] name = "momentum"`, in two forms.
+///
+/// **Lecture form** (`form = "lecture"`, the default), the lecture's §3
+/// `v^(t+1) = λ v^(t) − α ∇f(x^(t))`, `x^(t+1) = x^(t) + v^(t+1)` with x = θ and f = ℓ:
+///
+/// ```text
+/// input: θ^(0), α^(t) (the schedule's), λ (momentum), μ (weight_decay)
+/// v^(0) = 0
+/// for t = 0, 1, 2, …:
+///     g^(t) ← ∇ℓ(θ^(t)) + μ θ^(t)
+///     v^(t+1) ← λ v^(t) − α^(t) g^(t)
+///     θ^(t+1) ← θ^(t) + v^(t+1)
+/// ```
+///
+/// The learning rate lives inside the velocity: when a schedule changes α, past steps keep
+/// the α they were taken with. For a constant α and gradient g the step length tends to
+/// `α‖g‖/(1 − λ)`, and unrolled, `θ^(t) = θ^(0) − α Σ_{i<t} (1 − λ^{t−i})/(1 − λ) g^(i)`.
+///
+/// **PyTorch form** (`form = "pytorch"`), as `torch.optim.SGD(momentum=λ, dampening=d)`:
+///
+/// ```text
+/// for t = 0, 1, 2, …:
+///     g^(t) ← ∇ℓ(θ^(t)) + μ θ^(t)
+///     b^(t+1) ← g^(0)                          if t = 0
+///     b^(t+1) ← λ b^(t) + (1 − d) g^(t)        if t ≥ 1
+///     θ^(t+1) ← θ^(t) − α^(t) b^(t+1)
+/// ```
+///
+/// With d = 0 and a constant α the two forms are the same trajectory (v = −α b); when α
+/// changes they differ, because here α^(t) scales the whole accumulated buffer at every step.
+/// λ is PyTorch's `momentum` argument in both forms (see the notation in
+/// [`optim`](crate::optim)). Burn's built-in `Sgd` with `MomentumConfig` is the PyTorch form,
+/// but with a default dampening of 0.1, not 0.
+///
+/// | symbol | `[optimizer]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `learning_rate` | required | `SGD(lr=…)` |
+/// | λ | `momentum` | 0.9, in [0, 1) | `SGD(momentum=…)` (default 0 there) |
+/// | | `form` | `"lecture"` | — (`"pytorch"` follows `torch.optim.SGD`) |
+/// | d | `dampening` | 0, in [0, 1); `"pytorch"` form only | `SGD(dampening=…)` |
+/// | μ | `weight_decay` | 0 | `SGD(weight_decay=…)` |
+///
+/// References: Polyak, "Some methods of speeding up the convergence of iteration methods",
+/// USSR Computational Mathematics and Mathematical Physics 1964; Goh, "Why momentum really
+/// works", Distill 2017 (the lecture's reference); Sutskever, Martens, Dahl & Hinton, "On the
+/// importance of initialization and momentum in deep learning", ICML 2013.
 #[derive(Debug, Clone)]
 pub struct Momentum {
-    /// λ (lecture) or μ (PyTorch), in [0, 1).
+    /// λ, the momentum coefficient, in [0, 1) (the same key in both forms).
     pub momentum: f64,
+    /// The convention: α inside the velocity (lecture) or scaling the buffer (PyTorch).
     pub form: MomentumForm,
-    /// d, PyTorch form only.
+    /// d, the dampening of the buffer's new gradient, PyTorch form only.
     pub dampening: f64,
-    /// λ₂: the gradient becomes `g + λ₂ θ` first.
+    /// μ, the L2 (Tikhonov) weight: the gradient becomes `g + μ θ` first.
     pub weight_decay: f64,
 }
 
 /// The velocity v (lecture form) or momentum buffer b (PyTorch form) of one parameter tensor.
 #[derive(Clone)]
 pub struct VelocityState<const D: usize> {
+    /// v^(t) (lecture form) or b^(t) (PyTorch form); absent before the first step (v^(0) = 0).
     pub velocity: Tensor<D>,
 }
 
@@ -84,7 +109,7 @@ impl Optimizer for Momentum {
                 (theta + velocity.clone(), Some(VelocityState { velocity }))
             }
             MomentumForm::Pytorch => {
-                // b ← μ b + (1 − d) g (b ← g on the first step) ; θ ← θ − α b
+                // b ← λ b + (1 − d) g (b ← g on the first step) ; θ ← θ − α b
                 let buffer = match previous {
                     // d = 0 (the common case) needs no pass over g.
                     Some(b) if self.dampening == 0.0 => b.mul_scalar(self.momentum) + gradient,

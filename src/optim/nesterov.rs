@@ -1,29 +1,5 @@
-//! Nesterov accelerated gradient, in the same two forms as [`Momentum`](super::Momentum).
-//!
-//! **Lecture form** (default): the heavy ball, with the gradient taken at the look-ahead
-//! point `x + λ v`:
-//!
-//! ```text
-//! v^(t+1) = λ v^(t) − α ∇f(x^(t) + λ v^(t))
-//! x^(t+1) = x^(t) + v^(t+1)
-//! ```
-//!
-//! written, as is usual, in the variable φ = x + λ v so that the gradient is the one at the
-//! current parameters (φ is what the model holds, g = ∇f(φ)):
-//!
-//! ```text
-//! v ← λ v − α g
-//! φ ← φ + λ v − α g
-//! ```
-//!
-//! **PyTorch form**, as `torch.optim.SGD(momentum=μ, nesterov=True)` (dampening 0):
-//!
-//! ```text
-//! b ← μ b + g   (b ← g on the first step)
-//! φ ← φ − α (g + μ b)
-//! ```
-//!
-//! As for heavy ball, the two coincide under a constant α (v = −α b).
+//! Nesterov accelerated gradient, [`Nesterov`], in the same two forms as
+//! [`Momentum`](super::Momentum).
 
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
@@ -31,13 +7,62 @@ use burn::tensor::{Device, Tensor};
 use super::momentum::{MomentumForm, VelocityState};
 use super::with_weight_decay;
 
-/// Nesterov momentum.
+/// Nesterov accelerated gradient, `[optimizer] name = "nesterov"`, in the same two forms as
+/// [`Momentum`](super::Momentum).
+///
+/// **Lecture form** (`form = "lecture"`, the default): the lecture's heavy ball (§3), with
+/// the gradient taken at the look-ahead point `θ + λ v`:
+///
+/// ```text
+/// v^(t+1) = λ v^(t) − α ∇ℓ(θ^(t) + λ v^(t))
+/// θ^(t+1) = θ^(t) + v^(t+1)
+/// ```
+///
+/// computed, as is usual, in the variable φ = θ + λ v, so that the gradient is the one at
+/// the parameters the model holds (φ; with v^(0) = 0, φ^(0) = θ^(0)):
+///
+/// ```text
+/// input: φ^(0), α^(t) (the schedule's), λ (momentum), μ (weight_decay)
+/// v^(0) = 0
+/// for t = 0, 1, 2, …:
+///     g^(t) ← ∇ℓ(φ^(t)) + μ φ^(t)
+///     v^(t+1) ← λ v^(t) − α^(t) g^(t)
+///     φ^(t+1) ← φ^(t) + λ v^(t+1) − α^(t) g^(t)
+/// ```
+///
+/// So the model's parameters are always the look-ahead point φ, the trained model included.
+///
+/// **PyTorch form** (`form = "pytorch"`), as `torch.optim.SGD(momentum=λ, nesterov=True)`
+/// (which requires dampening 0; this optimizer has no `dampening` key):
+///
+/// ```text
+/// for t = 0, 1, 2, …:
+///     g^(t) ← ∇ℓ(φ^(t)) + μ φ^(t)
+///     b^(t+1) ← g^(0)                    if t = 0
+///     b^(t+1) ← λ b^(t) + g^(t)          if t ≥ 1
+///     φ^(t+1) ← φ^(t) − α^(t) (g^(t) + λ b^(t+1))
+/// ```
+///
+/// As for heavy ball, the two forms coincide under a constant α (v = −α b).
+///
+/// | symbol | `[optimizer]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `learning_rate` | required | `SGD(lr=…)` |
+/// | λ | `momentum` | 0.9, in [0, 1) | `SGD(momentum=…, nesterov=True)` |
+/// | | `form` | `"lecture"` | — (`"pytorch"` follows `torch.optim.SGD`) |
+/// | μ | `weight_decay` | 0 | `SGD(weight_decay=…)` |
+///
+/// References: Nesterov, "A method for solving the convex programming problem with
+/// convergence rate O(1/k²)", Soviet Mathematics Doklady 1983; Sutskever, Martens, Dahl &
+/// Hinton, ICML 2013 (the momentum form above); Bengio, Boulanger-Lewandowski & Pascanu,
+/// "Advances in optimizing recurrent networks", ICASSP 2013 (the change of variable φ).
 #[derive(Debug, Clone)]
 pub struct Nesterov {
-    /// λ (lecture) or μ (PyTorch), in [0, 1).
+    /// λ, the momentum coefficient, in [0, 1) (the same key in both forms).
     pub momentum: f64,
+    /// The convention: α inside the velocity (lecture) or scaling the buffer (PyTorch).
     pub form: MomentumForm,
-    /// λ₂: the gradient becomes `g + λ₂ θ` first.
+    /// μ, the L2 (Tikhonov) weight: the gradient becomes `g + μ φ` first.
     pub weight_decay: f64,
 }
 
@@ -65,7 +90,7 @@ impl Optimizer for Nesterov {
                 (theta, Some(VelocityState { velocity }))
             }
             MomentumForm::Pytorch => {
-                // b ← μ b + g ; φ ← φ − α (g + μ b)
+                // b ← λ b + g ; φ ← φ − α (g + λ b)
                 let buffer = match previous {
                     Some(b) => b.mul_scalar(self.momentum) + gradient.clone(),
                     None => gradient.clone(),

@@ -1,32 +1,58 @@
-//! RMSProp (Tieleman & Hinton 2012), as `torch.optim.RMSprop` (its `alpha` is our β):
-//!
-//! ```text
-//! g ← g + λ₂ θ                          (weight_decay)
-//! s ← β s + (1 − β) g ⊙ g               (s^(0) = 0)
-//! centered:  ḡ ← β ḡ + (1 − β) g ;  d = √(s − ḡ ⊙ ḡ) + ε      otherwise  d = √s + ε
-//! momentum μ > 0:  b ← μ b + g / d ;  θ ← θ − α b              otherwise  θ ← θ − α g / d
-//! ```
-//!
-//! Γ is diagonal with entries 1/d_j: like AdaGrad, but the squared gradients are averaged
-//! with exponentially decaying weights, so the step sizes recover when gradients shrink.
-//! Burn's built-in `RmsProp` adds ε inside the square root of the centered form and has
-//! defaults momentum 0.9, ε = 1e-5 (PyTorch: 0, 1e-8).
+//! RMSProp, [`RmsProp`], and its per-tensor state [`RmsPropState`].
 
 use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
 
+/// RMSProp, `[optimizer] name = "rmsprop"`, as `torch.optim.RMSprop` (whose `alpha` argument
+/// is β here, and whose `momentum` is λ):
+///
+/// ```text
+/// input: θ^(0), α^(t) (the schedule's), β, ε, λ (momentum), centered, μ (weight_decay)
+/// s^(0) = 0, ḡ^(0) = 0, b^(0) = 0
+/// for t = 0, 1, 2, …:
+///     g ← ∇ℓ(θ) + μ θ
+///     s ← β s + (1 − β) g ⊙ g
+///     if centered:  ḡ ← β ḡ + (1 − β) g ;   r ← √(s − ḡ ⊙ ḡ) + ε
+///     else:         r ← √s + ε
+///     if λ > 0:     b ← λ b + g / r ;        θ ← θ − α^(t) b
+///     else:         θ ← θ − α^(t) g / r
+/// ```
+///
+/// (⊙, the square root and the division are per coordinate.) Γ is diagonal with entries
+/// −1/r_j: like AdaGrad, but the squared gradients are averaged with exponentially decaying
+/// weights, so the step sizes recover when gradients shrink. The momentum buffer is in
+/// PyTorch's form: α^(t) scales it whole at every step. Burn's built-in `RmsProp` adds ε
+/// inside the square root of the centered form and has defaults momentum 0.9, ε = 1e-5.
+///
+/// | symbol | `[optimizer]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `learning_rate` | required | `RMSprop(lr=…)` |
+/// | β | `beta` | 0.99, in [0, 1) | `RMSprop(alpha=…)` |
+/// | ε | `epsilon` | 1e-8 | `RMSprop(eps=…)` |
+/// | λ | `momentum` | 0, in [0, 1) | `RMSprop(momentum=…)` |
+/// | | `centered` | false | `RMSprop(centered=…)` |
+/// | μ | `weight_decay` | 0 | `RMSprop(weight_decay=…)` |
+///
+/// References: Tieleman & Hinton, "Lecture 6.5 — RMSProp", COURSERA: Neural Networks for
+/// Machine Learning, 2012; Graves, "Generating sequences with recurrent neural networks",
+/// arXiv:1308.0850, 2013 (the centered form).
 #[derive(Debug, Clone)]
 pub struct RmsProp {
     /// β, the decay of the squared-gradient average.
     pub beta: f64,
+    /// ε > 0, added to the square root.
     pub epsilon: f64,
+    /// λ, the momentum coefficient of the buffer b; 0 = no buffer.
     pub momentum: f64,
+    /// Whether to divide by the centered estimate √(s − ḡ ⊙ ḡ) (a variance) instead of √s.
     pub centered: bool,
+    /// μ, the L2 (Tikhonov) weight: the gradient becomes `g + μ θ` first.
     pub weight_decay: f64,
 }
 
+/// The running averages (and momentum buffer) of one parameter tensor.
 #[derive(Clone)]
 pub struct RmsPropState<const D: usize> {
     /// s, the running mean of g ⊙ g.

@@ -4,13 +4,13 @@
 //! intercept), the objective is
 //!
 //! ```text
-//! ℓ(θ) = (1/n) ‖X̃θ − y‖² + (λ₂/2) ‖θ‖²
-//! ∇ℓ(θ) = (2/n) X̃ᵀ(X̃θ − y) + λ₂θ = 0   ⇔   (X̃ᵀX̃ + (nλ₂/2) I) θ = X̃ᵀy
+//! ℓ(θ) = (1/n) ‖X̃θ − y‖² + (μ/2) ‖θ‖²
+//! ∇ℓ(θ) = (2/n) X̃ᵀ(X̃θ − y) + μθ = 0   ⇔   (X̃ᵀX̃ + (nμ/2) I) θ = X̃ᵀy
 //! ```
 //!
-//! (the squared error has no ½, so the penalty enters as nλ₂/2, not nλ₂; the intercept is
+//! (the squared error has no ½, so the penalty enters as nμ/2, not nμ; the intercept is
 //! penalized too, as the optimizers penalize every parameter). The normal equations' matrix
-//! is symmetric positive definite when λ₂ > 0 or X̃ has full column rank: one Cholesky
+//! is symmetric positive definite when μ > 0 or X̃ has full column rank: one Cholesky
 //! factorization solves them.
 
 use super::linalg::{Cholesky, dot};
@@ -49,11 +49,11 @@ pub(super) fn solve(objective: &Objective, data: &Dataset) -> Result<(Vec<f64>, 
     Ok((
         theta,
         1,
-        "closed form: Cholesky of the normal equations (X̃ᵀX̃ + (nλ₂/2)I) θ = X̃ᵀy".to_string(),
+        "closed form: Cholesky of the normal equations (X̃ᵀX̃ + (nμ/2)I) θ = X̃ᵀy".to_string(),
     ))
 }
 
-/// `A = X̃ᵀX̃ + (nλ₂/2) I` (row-major, (d+1) × (d+1)) and `X̃ᵀy`, with x̃ = (x, 1).
+/// `A = X̃ᵀX̃ + (nμ/2) I` (row-major, (d+1) × (d+1)) and `X̃ᵀy`, with x̃ = (x, 1).
 pub(super) fn normal_equations(data: &Dataset, values: &[f32], l2: f64) -> (Vec<f64>, Vec<f64>) {
     let d = data.dim;
     let width = d + 1;

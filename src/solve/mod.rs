@@ -4,18 +4,18 @@
 //! The objective is exactly what training minimizes on the training split,
 //!
 //! ```text
-//! ℓ(Θ) = (1/n) Σ_i ℓ̂(x_i, y_i) + (λ₂/2) ‖Θ‖²
+//! ℓ(Θ) = (1/n) Σ_i ℓ̂(x_i, y_i) + (μ/2) ‖Θ‖²
 //! ```
 //!
-//! with λ₂ the optimizer's `weight_decay`, which our optimizers apply to every parameter,
-//! biases included (`g ← g + λ₂ θ` per tensor), and ℓ̂ one of
+//! with μ the optimizer's `weight_decay`, which our optimizers apply to every parameter,
+//! biases included (`g ← g + μ θ` per tensor), and ℓ̂ one of
 //!
 //! - binary logistic: `softplus(z) − y z`, z = w·x + b (§1, from the logit);
 //! - multinomial: `−ln softmax(z)_y = ln Σ_c e^{z_c} − z_y`, z = xW + b (log-sum-exp);
 //! - squared error: `(ŷ − y)²`, ŷ = w·x + b, without a ½ (as `model::loss` computes it).
 //!
-//! Linear regression has a closed form ([`least_squares`]); logistic and softmax regression
-//! do not (∇ℓ = 0 is transcendental, §1) and are solved by Newton's method ([`newton`]).
+//! Linear regression has a closed form (`least_squares.rs`); logistic and softmax regression
+//! do not (∇ℓ = 0 is transcendental, §1) and are solved by Newton's method (`newton.rs`).
 //! Plain f64 throughout, no Burn: the reference must not share the training code's f32 rounding.
 //!
 //! Parameters are flat, in the model's order (`train::trace::flat_parameters`): the weight
@@ -46,11 +46,11 @@ pub enum ObjectiveKind {
     LeastSquares,
 }
 
-/// `ℓ(Θ) = (1/n) Σ ℓ̂ + (λ₂/2) ‖Θ‖²`, the training objective of a convex model.
+/// `ℓ(Θ) = (1/n) Σ ℓ̂ + (μ/2) ‖Θ‖²`, the training objective of a convex model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Objective {
     pub kind: ObjectiveKind,
-    /// λ₂, the L2 (Tikhonov) coefficient: the optimizer's `weight_decay`.
+    /// μ, the L2 (Tikhonov) coefficient: the optimizer's `weight_decay`.
     pub l2: f64,
 }
 
@@ -107,9 +107,9 @@ impl Objective {
             OptimizerConfig::Adagrad(c) => c.weight_decay,
             OptimizerConfig::Rmsprop(c) => c.weight_decay,
             OptimizerConfig::Adam(c) => c.weight_decay,
-            // θ ← θ(1 − αλ) outside the adaptive step: its fixed points depend on α and the
-            // moment estimates, so no ℓ + (λ/2)‖Θ‖² is minimized. Refusing beats a reference
-            // (λ₂ = 0) that training does not converge to.
+            // θ ← θ(1 − αω) outside the adaptive step: its fixed points depend on α and the
+            // moment estimates, so no ℓ + (ω/2)‖Θ‖² is minimized. Refusing beats a reference
+            // (μ = 0) that training does not converge to.
             OptimizerConfig::Adamw(_) => bail!(
                 "optimizer.name = adamw decays weights outside the gradient (decoupled): it minimizes no fixed objective, so there is no exact optimum (use adam with weight_decay for an L2 penalty)"
             ),
@@ -184,12 +184,12 @@ impl Objective {
         self
     }
 
-    /// `ℓ(Θ) = (1/n) Σ ℓ̂ + (λ₂/2)‖Θ‖²` at `parameters` (the model's flat order) on `data`.
+    /// `ℓ(Θ) = (1/n) Σ ℓ̂ + (μ/2)‖Θ‖²` at `parameters` (the model's flat order) on `data`.
     pub fn loss(&self, data: &Dataset, parameters: &[f64]) -> f64 {
         self.evaluate(data, parameters, Order::Value).loss
     }
 
-    /// `∇ℓ(Θ) = (1/n) Σ x̃_i ⊗ ∂ℓ̂/∂z_i + λ₂ Θ`, in the flat order.
+    /// `∇ℓ(Θ) = (1/n) Σ x̃_i ⊗ ∂ℓ̂/∂z_i + μ Θ`, in the flat order.
     pub fn gradient(&self, data: &Dataset, parameters: &[f64]) -> Vec<f64> {
         self.evaluate(data, parameters, Order::Gradient).gradient
     }
@@ -223,7 +223,7 @@ impl Objective {
     /// - squared error: `∂ℓ̂/∂z = 2(z − y)`, `∂²ℓ̂/∂z² = 2`;
     ///
     /// and by the chain rule through z_c = Σ_j x̃_j Θ_{jk+c}:
-    /// `∇ℓ = (1/n) Σ_i x̃_i ⊗ ∂ℓ̂_i/∂z + λ₂Θ`, `∇²ℓ = (1/n) Σ_i (x̃_i x̃_iᵀ) ⊗ ∂²ℓ̂_i/∂z² + λ₂I`.
+    /// `∇ℓ = (1/n) Σ_i x̃_i ⊗ ∂ℓ̂_i/∂z + μΘ`, `∇²ℓ = (1/n) Σ_i (x̃_i x̃_iᵀ) ⊗ ∂²ℓ̂_i/∂z² + μI`.
     pub(crate) fn evaluate(&self, data: &Dataset, theta: &[f64], order: Order) -> Evaluation {
         let k = self.outputs(data);
         let d = data.dim;
@@ -406,7 +406,7 @@ impl Objective {
             ObjectiveKind::Softmax { classes: None } => "softmax regression".to_string(),
             ObjectiveKind::LeastSquares => "linear regression (squared error)".to_string(),
         };
-        format!("{model}, λ₂ = {}", self.l2)
+        format!("{model}, μ = {}", self.l2)
     }
 }
 
@@ -542,7 +542,7 @@ mod tests {
             l2: 1.0,
         };
         assert!((softmax.loss(&data, &[0.0; 6]) - 3f64.ln()).abs() < 1e-15);
-        // ½λ₂‖Θ‖² with Θ = (1, ..., 1): 3 more.
+        // ½μ‖Θ‖² with Θ = (1, ..., 1): 3 more.
         let shifted = softmax.loss(&data, &[1.0; 6]);
         assert!((shifted - (3f64.ln() + 3.0)).abs() < 1e-14, "{shifted}");
         assert_eq!(

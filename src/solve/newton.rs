@@ -5,19 +5,19 @@
 //! Θ ← Θ + t Δ,  t = 1, ½, ¼, ... the first with  ℓ(Θ + tΔ) ≤ ℓ(Θ) + c t ∇ℓᵀΔ,  c = 10⁻⁴ (Armijo)
 //! ```
 //!
-//! from Θ = 0 until ‖∇ℓ‖ ≤ 10⁻¹⁰. For the logistic loss this is IRLS: ∇²ℓ = (1/n) X̃ᵀ W X̃ + λ₂I
+//! from Θ = 0 until ‖∇ℓ‖ ≤ 10⁻¹⁰. For the logistic loss this is IRLS: ∇²ℓ = (1/n) X̃ᵀ W X̃ + μI
 //! with W = diag(σ(z_i)(1 − σ(z_i))). Near the optimum the full step is taken and convergence
 //! is quadratic; the line search makes the first steps from Θ = 0 safe.
 //!
-//! Two things can stop ∇²ℓ from being positive definite, both only without a penalty (λ₂ = 0;
-//! with λ₂ > 0, ∇²ℓ ⪰ λ₂I):
+//! Two things can stop ∇²ℓ from being positive definite, both only without a penalty (μ = 0;
+//! with μ > 0, ∇²ℓ ⪰ μI):
 //!
 //! - softmax logits are shift-invariant (adding the same vector to every class's weights
 //!   changes no probability), so ∇²ℓ is singular in d + 1 directions and Θ* is not unique.
 //!   Newton then solves in the reduced parameterization with the last class's weights and
 //!   bias fixed at 0 (the usual reference-class form), which reaches the same ℓ*.
-//! - collinear features, or data near separation. Then a Levenberg term μI is added, from
-//!   μ = 10⁻¹² × the largest diagonal entry up by factors of 100, only as long as Cholesky
+//! - collinear features, or data near separation. Then a Levenberg term δI is added, from
+//!   δ = 10⁻¹² × the largest diagonal entry up by factors of 100, only as long as Cholesky
 //!   fails; a damped direction is still a descent direction.
 //!
 //! Separable data have no minimizer at all without a penalty: ℓ > 0 everywhere but
@@ -130,7 +130,7 @@ pub(super) fn solve(objective: &Objective, data: &Dataset) -> Result<(Vec<f64>, 
     unreachable!("the loop returns or bails at MAX_ITERATIONS")
 }
 
-/// Cholesky of `H + μI` with the smallest μ in {0, 10⁻¹² m, 10⁻¹⁰ m, ...} (m the largest
+/// Cholesky of `H + δI` with the smallest δ in {0, 10⁻¹² h, 10⁻¹⁰ h, ...} (h the largest
 /// diagonal entry) for which it exists.
 fn factor_damped(hessian: &[f64], n: usize) -> Result<(Cholesky, f64)> {
     let largest = (0..n)

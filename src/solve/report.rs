@@ -93,7 +93,7 @@ fn optimum_json(
     features: usize,
 ) -> String {
     let json = serde_json::json!({
-        "objective": "(1/n) Σ ℓ̂(x_i, y_i) + (λ₂/2) ‖Θ‖² on the training split",
+        "objective": "(1/n) Σ ℓ̂(x_i, y_i) + (μ/2) ‖Θ‖² on the training split",
         "model": objective.describe(),
         "l2": objective.l2,
         "train_examples": train_examples,

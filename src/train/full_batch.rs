@@ -1,7 +1,7 @@
 //! Full-batch gradient descent with a line search, lecture §2:
 //!
 //! ```text
-//! g = ∇ℓ(Θ^(t)) + λ₂ Θ^(t)                       (the whole training set, one backward pass)
+//! g = ∇ℓ(Θ^(t)) + μ Θ^(t)                       (the whole training set, one backward pass)
 //! α* = argmin_α ℓ(Θ^(t) − α g)                  (armijo: the first sufficient decrease)
 //! Θ^(t+1) = Θ^(t) − α* g
 //! ```
@@ -91,7 +91,7 @@ impl FullBatchRun<'_> {
             let gradient_norm_squared = global_norm(&plain, &grads).powi(2);
 
             let accepted = match &self.suboptimality {
-                // The exact objective in f64 (it includes ½ λ₂ ‖Θ‖²).
+                // The exact objective in f64 (it includes ½ μ ‖Θ‖²).
                 Some(tracker) => {
                     let theta = flat_f64(&plain);
                     let direction = flat_gradient(&plain, &grads);
@@ -232,7 +232,7 @@ fn accuracy(scores: Tensor<2>, labels: Tensor<1, burn::tensor::Int>) -> f64 {
     correct as f64 / m.max(1) as f64
 }
 
-/// `(1/n) Σ ℓ̂ + ½ λ₂ ‖Θ‖²` of a plain model on the whole batch, in f64 where it adds up.
+/// `(1/n) Σ ℓ̂ + ½ μ ‖Θ‖²` of a plain model on the whole batch, in f64 where it adds up.
 fn penalized_loss(model: &Model, batch: &Batch, weight_decay: f64) -> f64 {
     let outputs = model.forward(batch.features.clone());
     let loss = f64::from(model.loss(outputs, &batch.targets).into_scalar::<f32>());
@@ -276,7 +276,7 @@ fn flat_gradient(model: &Model, grads: &GradientsParams) -> Vec<f64> {
     collect.values
 }
 
-/// `g ← g + λ₂ Θ` for every parameter: the gradient of the penalized objective.
+/// `g ← g + μ Θ` for every parameter: the gradient of the penalized objective.
 fn with_weight_decay(
     model: &Model,
     mut grads: GradientsParams,

@@ -1,6 +1,6 @@
 //! The lecture's accuracy ρ, measured: `suboptimality = ℓ(f_Θ) − ℓ(f*)` on the whole
 //! training set, with f* from [`crate::solve`] and ℓ evaluated in f64 on the model's current
-//! parameters (the same objective the solver minimized: the mean loss plus `½ λ₂ ‖Θ‖²`).
+//! parameters (the same objective the solver minimized: the mean loss plus `½ μ ‖Θ‖²`).
 //!
 //! f64 matters: ρ = 1e-8 is below f32's resolution of a loss near 0.5, while the parameters'
 //! own f32 rounding costs only about (1e-7)² in ℓ at the optimum.

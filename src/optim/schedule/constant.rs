@@ -1,8 +1,18 @@
-//! The constant schedule: `α^(t) = α^(0)` for every t.
+//! The constant schedule, [`Constant`].
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
+/// The constant schedule, `[schedule] name = "constant"` (the default when there is no
+/// `[schedule]`):
+///
+/// ```text
+/// α^(t) = α^(0)                   for t = 0, 1, 2, …
+/// ```
+///
+/// with α^(0) = `[optimizer] learning_rate`; in PyTorch, no scheduler at all. Like every
+/// schedule it takes the `unit`, `warmup` and `warmup_start` keys ([`Warmup`](super::Warmup),
+/// [`PerEpoch`](super::PerEpoch)); only the warmup changes anything here.
 #[derive(Debug, Clone)]
 pub struct Constant {
     learning_rate: LearningRate,

@@ -1,19 +1,38 @@
-//! Cosine annealing from α^(0) down to a floor α_min over a period of T units, optionally with
-//! warm restarts (SGDR, Loshchilov & Hutter 2017):
-//!
-//! ```text
-//! α^(t) = α_min + ½ (α^(0) − α_min) (1 + cos(π t_cur / T_i))
-//! ```
-//!
-//! Without restarts, t_cur = min(t, T) and T_i = T: the rate reaches α_min at t = T and stays
-//! there. With restarts, t_cur counts the units since the last restart and the rate jumps
-//! back to α^(0) at the end of each cycle; cycle i lasts T_i = T · T_mult^i units (the period
-//! multiplier T_mult ≥ 1, an integer so cycles end on whole units).
+//! Cosine annealing with optional warm restarts, [`Cosine`].
 
 use std::f64::consts::PI;
 
 use burn::optim::LearningRate;
 
+/// Cosine annealing, `[schedule] name = "cosine"`: from α^(0) down to a floor α_min over a
+/// period of T units, optionally with warm restarts (SGDR):
+///
+/// ```text
+/// α^(t) = α_min + ½ (α^(0) − α_min) (1 + cos(π t_cur / T_i))
+///
+/// without restarts:  t_cur = min(t, T),  T_i = T
+/// with restarts:     cycle i lasts T_i = T · T_mult^i units, t_cur = units since its start
+/// ```
+///
+/// for t = 0, 1, 2, … in the schedule's unit (`unit`: optimizer steps, or epochs through
+/// [`PerEpoch`](super::PerEpoch)), counted from the end of the warmup if there is one
+/// ([`Warmup`](super::Warmup)). Without restarts the rate reaches α_min at t = T and stays
+/// there (PyTorch's `CosineAnnealingLR` instead follows the cosine back up after T_max).
+/// With restarts the rate jumps back to α^(0) at the end of each cycle; the period
+/// multiplier T_mult ≥ 1 is an integer, so cycles end on whole units.
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `[optimizer] learning_rate` | required | the optimizer's `lr` |
+/// | T | `period` | required, ≥ 1 | `T_max=…` (`T_0=…` with restarts) |
+/// | α_min | `min_learning_rate` | 0, in [0, α^(0)] | `eta_min=…` |
+/// | | `restarts` | false | `CosineAnnealingWarmRestarts` when true |
+/// | T_mult | `period_multiplier` | 1, ≥ 1; restarts only | `T_mult=…` |
+///
+/// PyTorch: `torch.optim.lr_scheduler.CosineAnnealingLR(T_max=T, eta_min=α_min)`, with
+/// restarts `CosineAnnealingWarmRestarts(T_0=T, T_mult=T_mult, eta_min=α_min)`. Reference:
+/// Loshchilov & Hutter, "SGDR: stochastic gradient descent with warm restarts",
+/// ICLR 2017.
 #[derive(Debug, Clone)]
 pub struct Cosine {
     /// α^(0).

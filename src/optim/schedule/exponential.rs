@@ -1,13 +1,26 @@
-//! The lecture's exponential decay (§3):
-//!
-//! ```text
-//! α^(t) = α^(0) e^(−ρ t)
-//! ```
-//!
-//! ρ > 0 is the decay rate per unit: the rate halves every ln 2 / ρ units.
+//! The lecture's exponential decay (§3), [`Exponential`].
 
 use burn::optim::LearningRate;
 
+/// The lecture's exponential decay (§3), `[schedule] name = "exponential"`:
+///
+/// ```text
+/// α^(t) = α^(0) e^(−ρ t)
+/// ```
+///
+/// for t = 0, 1, 2, … in the schedule's unit (`unit`: optimizer steps, or epochs through
+/// [`PerEpoch`](super::PerEpoch)), counted from the end of the warmup if there is one
+/// ([`Warmup`](super::Warmup)). ρ > 0 is the decay rate per unit: the rate halves every
+/// ln 2 / ρ units.
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `[optimizer] learning_rate` | required | the optimizer's `lr` |
+/// | ρ | `rho` | required, > 0 | `ExponentialLR(gamma=e^(−ρ))` |
+///
+/// PyTorch: `torch.optim.lr_scheduler.ExponentialLR(gamma=e^(−ρ))`, which multiplies the
+/// rate by γ at each `step()` (the same sequence, computed here in closed form). Reference:
+/// the lecture, §3.
 #[derive(Debug, Clone)]
 pub struct Exponential {
     /// α^(0).
@@ -19,6 +32,7 @@ pub struct Exponential {
 }
 
 impl Exponential {
+    /// From α^(0) = `initial`, decaying at rate ρ = `rho` per unit.
     pub fn new(initial: LearningRate, rho: f64) -> Self {
         Self { initial, rho, t: 0 }
     }

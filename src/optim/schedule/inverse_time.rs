@@ -1,15 +1,28 @@
-//! Inverse-time decay in its common closed form (scikit-learn's `invscaling` with power 1,
-//! Keras' `InverseTimeDecay`):
-//!
-//! ```text
-//! α^(t) = α^(0) / (1 + ρ t)
-//! ```
-//!
-//! Named apart from the lecture's recursive rule
-//! ([`InverseTimeRecursive`](super::InverseTimeRecursive)), which decays much faster.
+//! Inverse-time decay in its common closed form, [`InverseTime`].
 
 use burn::optim::LearningRate;
 
+/// Inverse-time decay in its common closed form, `[schedule] name = "inverse_time"`:
+///
+/// ```text
+/// α^(t) = α^(0) / (1 + ρ t)
+/// ```
+///
+/// for t = 0, 1, 2, … in the schedule's unit (`unit`: optimizer steps, or epochs through
+/// [`PerEpoch`](super::PerEpoch)), counted from the end of the warmup if there is one
+/// ([`Warmup`](super::Warmup)). Named apart from the lecture's recursive rule
+/// ([`InverseTimeRecursive`](super::InverseTimeRecursive)), which decays much faster.
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `[optimizer] learning_rate` | required | the optimizer's `lr` |
+/// | ρ | `rho` | required, > 0 | `LambdaLR(lr_lambda=lambda t: 1 / (1 + ρ * t))` |
+///
+/// PyTorch has no built-in for it: `torch.optim.lr_scheduler.LambdaLR` as in the table.
+/// Keras' `InverseTimeDecay(decay_steps=1, decay_rate=ρ)` is the same rule, and so is
+/// scikit-learn's `learning_rate="invscaling"` with `power_t=1` for ρ = 1 (its t starts at
+/// 1). Reference: Bottou, "Stochastic gradient descent tricks", Neural Networks: Tricks of the
+/// Trade, 2012 (α^(0)/(1 + α^(0) μ t) for an L2 weight μ).
 #[derive(Debug, Clone)]
 pub struct InverseTime {
     /// α^(0).
@@ -21,6 +34,7 @@ pub struct InverseTime {
 }
 
 impl InverseTime {
+    /// From α^(0) = `initial`, with ρ = `rho`.
     pub fn new(initial: LearningRate, rho: f64) -> Self {
         Self { initial, rho, t: 0 }
     }

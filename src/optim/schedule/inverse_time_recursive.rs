@@ -1,23 +1,36 @@
-//! The lecture's inverse-time decay (§3), as the notes write it: recursively,
-//!
-//! ```text
-//! α^(t+1) = α^(t) / (1 + ρ t)
-//! ```
-//!
-//! i.e. `α^(t) = α^(0) / Π_{s<t} (1 + ρ s)`: α^(1) = α^(0) (the s = 0 factor is 1), then a
-//! product whose factors keep growing, so it decays faster than any exponential, far faster
-//! than the common closed form α^(0) / (1 + ρ t) ([`InverseTime`](super::InverseTime)). Kept
-//! as written and named apart, as `shared/lecture.md` asks.
-//!
-//! The rate is computed by the recursion itself, one division per unit, and α^(t) is part
-//! of the record, so a resumed run continues from the same floating-point value rather than
-//! one recomputed along another path.
+//! The lecture's inverse-time decay (§3) as written, recursively: [`InverseTimeRecursive`].
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
 use super::{ALPHA_KEY, t_from_record, t_record};
 
+/// The lecture's inverse-time decay (§3) as the notes write it, recursively,
+/// `[schedule] name = "inverse_time_recursive"`:
+///
+/// ```text
+/// α^(t+1) = α^(t) / (1 + ρ t)        for t = 0, 1, 2, …
+/// ```
+///
+/// i.e. `α^(t) = α^(0) / Π_{s<t} (1 + ρ s)`: α^(1) = α^(0) (the s = 0 factor is 1), then a
+/// product whose factors keep growing, so it decays faster than any exponential, far faster
+/// than the common closed form α^(0) / (1 + ρ t) ([`InverseTime`](super::InverseTime)). Kept
+/// as written and named apart, as `shared/lecture.md` asks. t counts the schedule's unit
+/// (`unit`: optimizer steps, or epochs through [`PerEpoch`](super::PerEpoch)) from the end
+/// of the warmup if there is one ([`Warmup`](super::Warmup)).
+///
+/// The rate is computed by the recursion itself, one division per unit, and α^(t) is part
+/// of the record, so a resumed run continues from the same floating-point value rather than
+/// one recomputed along another path.
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `[optimizer] learning_rate` | required | the optimizer's `lr` |
+/// | ρ | `rho` | required, > 0 | `MultiplicativeLR(lr_lambda=lambda t: 1 / (1 + ρ * (t - 1)))` |
+///
+/// PyTorch has no built-in for it: `torch.optim.lr_scheduler.MultiplicativeLR`, whose
+/// `step()` number t multiplies the rate by `lr_lambda(t)`, as in the table. Reference: the
+/// lecture, §3.
 #[derive(Debug, Clone)]
 pub struct InverseTimeRecursive {
     /// α^(t), the rate the next step yields.
@@ -29,6 +42,7 @@ pub struct InverseTimeRecursive {
 }
 
 impl InverseTimeRecursive {
+    /// From α^(0) = `initial`, with ρ = `rho`.
     pub fn new(initial: LearningRate, rho: f64) -> Self {
         Self {
             alpha: initial,

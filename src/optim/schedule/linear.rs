@@ -1,17 +1,30 @@
-//! The lecture's linear decay (§3), from α^(0) to α^(ρ) over ρ units, then constant:
-//!
-//! ```text
-//! α^(t) = (1 − t/ρ) α^(0) + (t/ρ) α^(ρ)    for t ≤ ρ
-//! α^(t) = α^(ρ)                             for t > ρ
-//! ```
-//!
-//! (The notes write the left side as α^(t+1); the form above, where the first step uses
-//! α^(0) and the rate stays at α^(ρ) after t = ρ, is the standard reading, see
-//! `shared/lecture.md` §3.) ρ is a duration here: a number of steps or epochs, the schedule's
-//! unit; it need not be a whole number.
+//! The lecture's linear decay (§3), [`Linear`].
 
 use burn::optim::LearningRate;
 
+/// The lecture's linear decay (§3), `[schedule] name = "linear"`: from α^(0) to α^(ρ) over
+/// ρ units, then constant:
+///
+/// ```text
+/// α^(t) = (1 − t/ρ) α^(0) + (t/ρ) α^(ρ)    for t ≤ ρ
+/// α^(t) = α^(ρ)                             for t > ρ
+/// ```
+///
+/// for t = 0, 1, 2, … in the schedule's unit (`unit`: optimizer steps, or epochs through
+/// [`PerEpoch`](super::PerEpoch)), counted from the end of the warmup if there is one
+/// ([`Warmup`](super::Warmup)). The notes write the left side as α^(t+1); the form above,
+/// where the first step uses α^(0) and the rate stays at α^(ρ) after t = ρ, is the standard
+/// reading (`shared/lecture.md` §3). ρ is a duration here, a number of units; it need not be
+/// a whole number, and α^(ρ) may be above α^(0) (a rising rate follows the same formula).
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `[optimizer] learning_rate` | required | the optimizer's `lr` |
+/// | ρ | `rho` | required, > 0 | `LinearLR(total_iters=ρ)` (a whole number there) |
+/// | α^(ρ) | `final_learning_rate` | required, ≥ 0 | `LinearLR(end_factor=α^(ρ)/α^(0))` |
+///
+/// PyTorch: `torch.optim.lr_scheduler.LinearLR(start_factor=1, end_factor=α^(ρ)/α^(0),
+/// total_iters=ρ)`. Reference: the lecture, §3.
 #[derive(Debug, Clone)]
 pub struct Linear {
     /// α^(0).
@@ -25,6 +38,7 @@ pub struct Linear {
 }
 
 impl Linear {
+    /// From α^(0) = `initial` to α^(ρ) = `last` over ρ = `rho` units.
     pub fn new(initial: LearningRate, last: LearningRate, rho: f64) -> Self {
         Self {
             initial,

@@ -62,14 +62,23 @@ use burn::optim::LearningRate;
 /// Any sgdlab schedule: a family, or a family inside the warmup / per-epoch wrappers.
 #[derive(Debug, Clone)]
 pub enum Schedule {
+    /// α^(t) = α^(0).
     Constant(Constant),
+    /// The lecture's α^(t) = (1 − t/ρ) α^(0) + (t/ρ) α^(ρ) for t ≤ ρ, then α^(ρ).
     Linear(Linear),
+    /// The lecture's α^(t+1) = α^(t) / (1 + ρ t), as written (recursive).
     InverseTimeRecursive(InverseTimeRecursive),
+    /// The common closed form α^(t) = α^(0) / (1 + ρ t).
     InverseTime(InverseTime),
+    /// The lecture's α^(t) = α^(0) e^(−ρ t).
     Exponential(Exponential),
+    /// α^(t) = α^(0) γ^⌊t/k⌋.
     StepDecay(StepDecay),
+    /// Cosine annealing to α_min over T units, optionally with warm restarts.
     Cosine(Cosine),
+    /// A linear warmup of k units from α_start to α^(0), then the wrapped schedule.
     Warmup(Warmup),
+    /// The wrapped schedule's t counted in epochs.
     PerEpoch(PerEpoch),
 }
 

@@ -1,13 +1,4 @@
-//! The epoch unit: the learner steps every schedule once per optimizer step, and this wrapper
-//! turns those steps into epochs for the schedule it wraps,
-//!
-//! ```text
-//! t = ⌊steps taken / steps per epoch⌋
-//! ```
-//!
-//! It steps the wrapped schedule at the first optimizer step of each epoch and hands out the
-//! same α for the rest of the epoch. That α is kept in the record with the step count, so a
-//! run resumed at any step continues the sequence exactly.
+//! The epoch unit for any schedule, [`PerEpoch`].
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
@@ -17,6 +8,24 @@ use super::{ALPHA_KEY, INNER_PREFIX, Schedule};
 /// Record key of the optimizer steps taken.
 const STEPS_KEY: &str = "steps";
 
+/// The epoch unit, `[schedule] unit = "epoch"` (any `name`): the learner steps every
+/// schedule once per optimizer step, and this wrapper turns those steps into epochs for the
+/// schedule it wraps,
+///
+/// ```text
+/// t = ⌊s / ⌈n_train / m⌉⌋        (s: optimizer steps taken, m: batch_size)
+/// α^(s) handed to the optimizer = α_wrapped^(t)
+/// ```
+///
+/// It steps the wrapped schedule at the first optimizer step of each epoch and hands out the
+/// same α for the rest of the epoch (the last batch of an epoch may be short, and still
+/// counts as a step). That α is kept in the record with the step count, so a run resumed at
+/// any step continues the sequence exactly. The warmup, if any, is inside: its k counts
+/// epochs too.
+///
+/// | `[schedule]` key | default | PyTorch |
+/// |---|---|---|
+/// | `unit` | `"step"` (no wrapper) | calling `scheduler.step()` once per epoch instead of once per batch |
 #[derive(Debug, Clone)]
 pub struct PerEpoch {
     /// ⌈n_train / m⌉.
@@ -30,6 +39,7 @@ pub struct PerEpoch {
 }
 
 impl PerEpoch {
+    /// `wrapped`, stepped once every `steps_per_epoch` optimizer steps.
     pub fn new(wrapped: Schedule, steps_per_epoch: usize) -> Self {
         Self {
             steps_per_epoch: steps_per_epoch.max(1) as u64,

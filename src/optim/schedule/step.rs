@@ -1,11 +1,27 @@
-//! Step decay: the rate is multiplied by γ every k units (PyTorch's `StepLR`):
-//!
-//! ```text
-//! α^(t) = α^(0) γ^⌊t/k⌋,    0 < γ ≤ 1, k ≥ 1
-//! ```
+//! Step decay, [`StepDecay`].
 
 use burn::optim::LearningRate;
 
+/// Step decay, `[schedule] name = "step"`: the rate is multiplied by γ every k units, as
+/// PyTorch's `StepLR`:
+///
+/// ```text
+/// α^(t) = α^(0) γ^⌊t/k⌋,    0 < γ ≤ 1, k ≥ 1
+/// ```
+///
+/// for t = 0, 1, 2, … in the schedule's unit (`unit`: optimizer steps, or epochs through
+/// [`PerEpoch`](super::PerEpoch)), counted from the end of the warmup if there is one
+/// ([`Warmup`](super::Warmup)).
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | α^(0) | `[optimizer] learning_rate` | required | the optimizer's `lr` |
+/// | γ | `gamma` | required, in (0, 1] | `StepLR(gamma=…)` |
+/// | k | `every` | required, ≥ 1 | `StepLR(step_size=…)` |
+///
+/// PyTorch: `torch.optim.lr_scheduler.StepLR(step_size=k, gamma=γ)`. Reference: He, Zhang,
+/// Ren & Sun, "Deep residual learning for image recognition", CVPR 2016 (α divided by 10 at
+/// fixed points of training).
 #[derive(Debug, Clone)]
 pub struct StepDecay {
     /// α^(0).
@@ -19,6 +35,7 @@ pub struct StepDecay {
 }
 
 impl StepDecay {
+    /// From α^(0) = `initial`, multiplied by γ = `gamma` every k = `every` units.
     pub fn new(initial: LearningRate, gamma: f64, every: u64) -> Self {
         Self {
             initial,

@@ -1,19 +1,34 @@
-//! A linear warmup of k units in front of any schedule: the rate rises from a start value
-//! α_start to α^(0), then the wrapped schedule runs from its own t = 0:
-//!
-//! ```text
-//! α^(t) = α_start + (t/k) (α^(0) − α_start)    for t < k
-//! α^(t) = α_wrapped^(t − k)                    for t ≥ k
-//! ```
-//!
-//! So the ramp ends where the wrapped schedule starts (α_wrapped^(0) = α^(0)) and the decay
-//! keeps its shape, shifted by k: a linear decay over ρ units ends at t = k + ρ.
+//! A linear warmup in front of any schedule, [`Warmup`].
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
 use super::{INNER_PREFIX, Schedule, t_from_record, t_record};
 
+/// A linear warmup of k units in front of any schedule (`[schedule] warmup = k`, any
+/// `name`): the rate rises from a start value α_start to α^(0), then the wrapped schedule
+/// runs from its own t = 0:
+///
+/// ```text
+/// α^(t) = α_start + (t/k) (α^(0) − α_start)    for t < k
+/// α^(t) = α_wrapped^(t − k)                    for t ≥ k
+/// ```
+///
+/// So the ramp ends where the wrapped schedule starts (α_wrapped^(0) = α^(0)) and the decay
+/// keeps its shape, shifted by k: a linear decay over ρ units ends at t = k + ρ. With the
+/// default α_start = 0 the first step is a zero step; `warmup_start` needs `warmup` ≥ 1. k
+/// counts the schedule's unit (`unit`: optimizer steps, or epochs when
+/// [`PerEpoch`](super::PerEpoch) wraps this).
+///
+/// | symbol | `[schedule]` key | default | PyTorch |
+/// |---|---|---|---|
+/// | k | `warmup` | 0 (no warmup) | `LinearLR(total_iters=k)` |
+/// | α_start | `warmup_start` | 0, in [0, α^(0)] | `LinearLR(start_factor=α_start/α^(0))` |
+///
+/// PyTorch: `torch.optim.lr_scheduler.SequentialLR([LinearLR(start_factor=α_start/α^(0),
+/// end_factor=1, total_iters=k), wrapped], milestones=[k])` (PyTorch requires
+/// `start_factor` > 0). Reference: Goyal et al., "Accurate, large minibatch SGD: training
+/// ImageNet in 1 hour", arXiv:1706.02677, 2017 (gradual warmup).
 #[derive(Debug, Clone)]
 pub struct Warmup {
     /// α_start, the rate at t = 0.
@@ -29,6 +44,7 @@ pub struct Warmup {
 }
 
 impl Warmup {
+    /// `length` = k units from α_start = `start` to α^(0) = `target`, then `wrapped`.
     pub fn new(start: LearningRate, target: LearningRate, length: u64, wrapped: Schedule) -> Self {
         Self {
             start,
