@@ -8,12 +8,12 @@ use clap::{Parser, Subcommand};
 use sgdlab::ErrorKind;
 use sgdlab::config::Config;
 use sgdlab::eval::{SplitChoice, evaluate_run};
-use sgdlab::train::CheckpointChoice;
 use sgdlab::experiment::run_named;
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
 use sgdlab::solve::{default_optimum_path, solve_config};
+use sgdlab::train::CheckpointChoice;
 use sgdlab::train::{Progress, TrainRequest, train};
 
 /// Stochastic gradient descent, from the lecture to measured software.

@@ -4,6 +4,7 @@ use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
+use crate::config::AdagradConfig;
 
 /// AdaGrad, `[optimizer] name = "adagrad"`, as `torch.optim.Adagrad`:
 ///
@@ -66,6 +67,18 @@ impl<const D: usize> RecordState for AdaGradState<D> {
             sum_of_squares: super::state::take(src, prefix, "sum_of_squares", device)?,
             time: super::state::take_count(src, prefix, "time")?,
         })
+    }
+}
+
+impl From<&AdagradConfig> for AdaGrad {
+    /// The `[optimizer]` settings of `name = "adagrad"`.
+    fn from(c: &AdagradConfig) -> Self {
+        AdaGrad {
+            epsilon: c.epsilon,
+            initial_accumulator: c.initial_accumulator,
+            lr_decay: c.lr_decay,
+            weight_decay: c.weight_decay,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
+use crate::config::AdamConfig;
 
 /// Adam, `[optimizer] name = "adam"`, with optional AMSGrad, as `torch.optim.Adam`:
 ///
@@ -90,6 +91,19 @@ impl<const D: usize> RecordState for AdamState<D> {
             max_second_moment: super::state::take(src, prefix, "max_second_moment", device),
             time: super::state::take_count(src, prefix, "time")?,
         })
+    }
+}
+
+impl From<&AdamConfig> for Adam {
+    /// The `[optimizer]` settings of `name = "adam"`.
+    fn from(c: &AdamConfig) -> Self {
+        Adam {
+            beta_1: c.beta_1,
+            beta_2: c.beta_2,
+            epsilon: c.epsilon,
+            amsgrad: c.amsgrad,
+            weight_decay: c.weight_decay,
+        }
     }
 }
 

@@ -4,6 +4,7 @@ use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use super::adam::{Adam, AdamState};
+use crate::config::AdamwConfig;
 
 /// AdamW, `[optimizer] name = "adamw"`, as `torch.optim.AdamW`: Adam with *decoupled*
 /// weight decay, which shrinks the parameters directly instead of adding μ θ to the gradient,
@@ -39,6 +40,22 @@ pub struct AdamW {
     pub adam: Adam,
     /// ω, the decoupled decay rate: `θ ← θ (1 − α ω)` each step.
     pub weight_decay: f64,
+}
+
+impl From<&AdamwConfig> for AdamW {
+    /// The `[optimizer]` settings of `name = "adamw"`.
+    fn from(c: &AdamwConfig) -> Self {
+        AdamW {
+            adam: Adam {
+                beta_1: c.beta_1,
+                beta_2: c.beta_2,
+                epsilon: c.epsilon,
+                amsgrad: c.amsgrad,
+                weight_decay: 0.0,
+            },
+            weight_decay: c.weight_decay,
+        }
+    }
 }
 
 impl Optimizer for AdamW {

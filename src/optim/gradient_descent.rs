@@ -4,6 +4,7 @@ use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
+use crate::config::SgdConfig;
 
 /// Gradient descent, the lecture's §2 and §5 (`[optimizer] name = "sgd"`, alias `"gd"`), as
 /// `torch.optim.SGD(lr=α, momentum=0, weight_decay=μ)`:
@@ -42,6 +43,15 @@ use super::with_weight_decay;
 pub struct GradientDescent {
     /// μ, the L2 (Tikhonov) penalty coefficient: `g ← g + μ θ`.
     pub weight_decay: f64,
+}
+
+impl From<&SgdConfig> for GradientDescent {
+    /// The `[optimizer]` settings of `name = "sgd"`.
+    fn from(c: &SgdConfig) -> Self {
+        GradientDescent {
+            weight_decay: c.weight_decay,
+        }
+    }
 }
 
 impl Optimizer for GradientDescent {

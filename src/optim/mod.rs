@@ -89,50 +89,13 @@ pub fn build_clipping(training: &config::TrainingConfig) -> Option<GradientClipp
 /// The optimizer the config names, lifted to a whole module.
 pub fn build_optimizer(config: &OptimizerConfig) -> ModuleOptimizer {
     match config {
-        OptimizerConfig::Sgd(c) => ModuleOptimizer::from(GradientDescent {
-            weight_decay: c.weight_decay,
-        }),
-        OptimizerConfig::Momentum(c) => ModuleOptimizer::from(Momentum {
-            momentum: c.momentum,
-            form: c.form,
-            dampening: c.dampening,
-            weight_decay: c.weight_decay,
-        }),
-        OptimizerConfig::Nesterov(c) => ModuleOptimizer::from(Nesterov {
-            momentum: c.momentum,
-            form: c.form,
-            weight_decay: c.weight_decay,
-        }),
-        OptimizerConfig::Adagrad(c) => ModuleOptimizer::from(AdaGrad {
-            epsilon: c.epsilon,
-            initial_accumulator: c.initial_accumulator,
-            lr_decay: c.lr_decay,
-            weight_decay: c.weight_decay,
-        }),
-        OptimizerConfig::Rmsprop(c) => ModuleOptimizer::from(RmsProp {
-            beta: c.beta,
-            epsilon: c.epsilon,
-            momentum: c.momentum,
-            centered: c.centered,
-            weight_decay: c.weight_decay,
-        }),
-        OptimizerConfig::Adam(c) => ModuleOptimizer::from(Adam {
-            beta_1: c.beta_1,
-            beta_2: c.beta_2,
-            epsilon: c.epsilon,
-            amsgrad: c.amsgrad,
-            weight_decay: c.weight_decay,
-        }),
-        OptimizerConfig::Adamw(c) => ModuleOptimizer::from(AdamW {
-            adam: Adam {
-                beta_1: c.beta_1,
-                beta_2: c.beta_2,
-                epsilon: c.epsilon,
-                amsgrad: c.amsgrad,
-                weight_decay: 0.0,
-            },
-            weight_decay: c.weight_decay,
-        }),
+        OptimizerConfig::Sgd(c) => ModuleOptimizer::from(GradientDescent::from(c)),
+        OptimizerConfig::Momentum(c) => ModuleOptimizer::from(Momentum::from(c)),
+        OptimizerConfig::Nesterov(c) => ModuleOptimizer::from(Nesterov::from(c)),
+        OptimizerConfig::Adagrad(c) => ModuleOptimizer::from(AdaGrad::from(c)),
+        OptimizerConfig::Rmsprop(c) => ModuleOptimizer::from(RmsProp::from(c)),
+        OptimizerConfig::Adam(c) => ModuleOptimizer::from(Adam::from(c)),
+        OptimizerConfig::Adamw(c) => ModuleOptimizer::from(AdamW::from(c)),
     }
 }
 

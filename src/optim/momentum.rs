@@ -5,6 +5,7 @@ use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
+use crate::config::MomentumConfig;
 
 /// Which convention the velocity follows: the config's `form` key, used as is.
 pub use crate::config::MomentumForm;
@@ -83,6 +84,18 @@ impl<const D: usize> RecordState for VelocityState<D> {
         Some(Self {
             velocity: super::state::take(src, prefix, "velocity", device)?,
         })
+    }
+}
+
+impl From<&MomentumConfig> for Momentum {
+    /// The `[optimizer]` settings of `name = "momentum"`.
+    fn from(c: &MomentumConfig) -> Self {
+        Momentum {
+            momentum: c.momentum,
+            form: c.form,
+            dampening: c.dampening,
+            weight_decay: c.weight_decay,
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::momentum::{MomentumForm, VelocityState};
 use super::with_weight_decay;
+use crate::config::NesterovConfig;
 
 /// Nesterov accelerated gradient, `[optimizer] name = "nesterov"`, in the same two forms as
 /// [`Momentum`](super::Momentum).
@@ -64,6 +65,17 @@ pub struct Nesterov {
     pub form: MomentumForm,
     /// μ, the L2 (Tikhonov) weight: the gradient becomes `g + μ φ` first.
     pub weight_decay: f64,
+}
+
+impl From<&NesterovConfig> for Nesterov {
+    /// The `[optimizer]` settings of `name = "nesterov"`.
+    fn from(c: &NesterovConfig) -> Self {
+        Nesterov {
+            momentum: c.momentum,
+            form: c.form,
+            weight_decay: c.weight_decay,
+        }
+    }
 }
 
 impl Optimizer for Nesterov {

@@ -4,6 +4,7 @@ use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
 
 use super::with_weight_decay;
+use crate::config::RmspropConfig;
 
 /// RMSProp, `[optimizer] name = "rmsprop"`, as `torch.optim.RMSprop` (whose `alpha` argument
 /// is β here, and whose `momentum` is λ):
@@ -76,6 +77,19 @@ impl<const D: usize> RecordState for RmsPropState<D> {
             gradient_average: super::state::take(src, prefix, "gradient_average", device),
             buffer: super::state::take(src, prefix, "buffer", device),
         })
+    }
+}
+
+impl From<&RmspropConfig> for RmsProp {
+    /// The `[optimizer]` settings of `name = "rmsprop"`.
+    fn from(c: &RmspropConfig) -> Self {
+        RmsProp {
+            beta: c.beta,
+            epsilon: c.epsilon,
+            momentum: c.momentum,
+            centered: c.centered,
+            weight_decay: c.weight_decay,
+        }
     }
 }
 

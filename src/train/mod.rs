@@ -5,7 +5,6 @@ mod batch_log;
 pub mod checkpoint;
 pub mod data_parallel;
 mod dry_run;
-mod train_log;
 mod full_batch;
 pub mod line_search;
 mod metrics;
@@ -14,6 +13,7 @@ mod renderer;
 mod step;
 pub mod suboptimality;
 pub mod trace;
+mod train_log;
 
 pub use checkpoint::{CheckpointChoice, load_model};
 pub use dry_run::{DryRunSummary, dry_run};
@@ -39,10 +39,10 @@ use crate::config::{
     AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, LineSearch, SuboptimalityTracking, first_difference,
 };
 use crate::data::{Dataset, Splits, Standardizer};
+use crate::files::write_atomically;
 use crate::model::{Model, Problem};
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
-use crate::files::write_atomically;
 use crate::run_dir::{EpochRow, RunDir, Session, fresh_run_path, read_metrics_csv};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
 use crate::train::data_parallel::{
@@ -491,9 +491,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
     let problem_is_classification = train.classes().is_some();
     let log_path = run.train_log_path();
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
-        .with_application_logger(Some(Box::new(train_log::TrainLog::new(
-            log_path.clone(),
-        ))))
+        .with_application_logger(Some(Box::new(train_log::TrainLog::new(log_path.clone()))))
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))

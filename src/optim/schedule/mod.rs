@@ -59,9 +59,39 @@ pub use warmup::Warmup;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
-/// Any sgdlab schedule: a family, or a family inside the warmup / per-epoch wrappers.
-#[derive(Debug, Clone)]
-pub enum Schedule {
+/// Declares [`Schedule`], one variant per family or wrapper, and its [`LrScheduler`] impl,
+/// which hands each call to the variant: a new family is one line here.
+macro_rules! schedules {
+    ($($(#[$doc:meta])* $variant:ident($family:ty),)*) => {
+        /// Any sgdlab schedule: a family, or a family inside the warmup / per-epoch wrappers.
+        #[derive(Debug, Clone)]
+        pub enum Schedule {
+            $($(#[$doc])* $variant($family),)*
+        }
+
+        impl LrScheduler for Schedule {
+            fn step(&mut self) -> LearningRate {
+                match self {
+                    $(Schedule::$variant(s) => s.step(),)*
+                }
+            }
+
+            fn to_record(&self) -> LrSchedulerRecord {
+                match self {
+                    $(Schedule::$variant(s) => s.to_record(),)*
+                }
+            }
+
+            fn load_record(&mut self, record: LrSchedulerRecord) {
+                match self {
+                    $(Schedule::$variant(s) => s.load_record(record),)*
+                }
+            }
+        }
+    };
+}
+
+schedules! {
     /// α^(t) = α^(0).
     Constant(Constant),
     /// The lecture's α^(t) = (1 − t/ρ) α^(0) + (t/ρ) α^(ρ) for t ≤ ρ, then α^(ρ).
@@ -80,50 +110,6 @@ pub enum Schedule {
     Warmup(Warmup),
     /// The wrapped schedule's t counted in epochs.
     PerEpoch(PerEpoch),
-}
-
-impl LrScheduler for Schedule {
-    fn step(&mut self) -> LearningRate {
-        match self {
-            Schedule::Constant(s) => s.step(),
-            Schedule::Linear(s) => s.step(),
-            Schedule::InverseTimeRecursive(s) => s.step(),
-            Schedule::InverseTime(s) => s.step(),
-            Schedule::Exponential(s) => s.step(),
-            Schedule::StepDecay(s) => s.step(),
-            Schedule::Cosine(s) => s.step(),
-            Schedule::Warmup(s) => s.step(),
-            Schedule::PerEpoch(s) => s.step(),
-        }
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        match self {
-            Schedule::Constant(s) => s.to_record(),
-            Schedule::Linear(s) => s.to_record(),
-            Schedule::InverseTimeRecursive(s) => s.to_record(),
-            Schedule::InverseTime(s) => s.to_record(),
-            Schedule::Exponential(s) => s.to_record(),
-            Schedule::StepDecay(s) => s.to_record(),
-            Schedule::Cosine(s) => s.to_record(),
-            Schedule::Warmup(s) => s.to_record(),
-            Schedule::PerEpoch(s) => s.to_record(),
-        }
-    }
-
-    fn load_record(&mut self, record: LrSchedulerRecord) {
-        match self {
-            Schedule::Constant(s) => s.load_record(record),
-            Schedule::Linear(s) => s.load_record(record),
-            Schedule::InverseTimeRecursive(s) => s.load_record(record),
-            Schedule::InverseTime(s) => s.load_record(record),
-            Schedule::Exponential(s) => s.load_record(record),
-            Schedule::StepDecay(s) => s.load_record(record),
-            Schedule::Cosine(s) => s.load_record(record),
-            Schedule::Warmup(s) => s.load_record(record),
-            Schedule::PerEpoch(s) => s.load_record(record),
-        }
-    }
 }
 
 /// The α of the first `steps` optimizer steps, as the learner would receive them.
