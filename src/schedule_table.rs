@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::Result;
 use crate::config::{Config, ScheduleUnit};
 use crate::files::write_new_file;
-use crate::optim::build_schedule;
 use crate::optim::schedule::learning_rates;
 use crate::prepare::prepare;
 use crate::train::data_parallel::training_steps_per_epoch;
@@ -60,7 +59,9 @@ pub fn schedule_table(config: &Config, steps: Option<usize>) -> Result<ScheduleT
     let batch_size = config.training.batch_size;
     let steps_per_epoch = training_steps_per_epoch(&config.training, train_examples);
     let steps = steps.unwrap_or(config.training.epochs * steps_per_epoch);
-    let schedule = build_schedule(&config.schedule, &config.optimizer, steps_per_epoch);
+    let schedule = config
+        .schedule
+        .build(config.optimizer.learning_rate(), steps_per_epoch);
     let unit = config.schedule.timing().unit;
     let rows = learning_rates(schedule, steps)
         .into_iter()

@@ -14,7 +14,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, RngSeed};
 
 use sgdlab::config::Config;
-use sgdlab::optim::build_schedule;
 use sgdlab::optim::schedule::learning_rates;
 use sgdlab::train::{Progress, TrainRequest, dry_run};
 
@@ -544,7 +543,9 @@ fn check_accepted(config: &Config) {
     let _ = config.warnings(Some(7));
     // The schedule's first steps, at two epoch lengths: rates are numbers, never NaN.
     for steps_per_epoch in [1, 40] {
-        let schedule = build_schedule(&config.schedule, &config.optimizer, steps_per_epoch);
+        let schedule = config
+            .schedule
+            .build(config.optimizer.learning_rate(), steps_per_epoch);
         for (step, alpha) in learning_rates(schedule, 64).into_iter().enumerate() {
             assert!(
                 alpha >= 0.0 && !alpha.is_nan(),

@@ -8,7 +8,6 @@ mod common;
 use std::path::Path;
 
 use sgdlab::config::Config;
-use sgdlab::optim::build_schedule;
 use sgdlab::optim::schedule::learning_rates;
 use sgdlab::schedule_table::schedule_table;
 
@@ -30,7 +29,9 @@ fn config_with(schedule: &str) -> Config {
 fn rates(schedule: &str, steps_per_epoch: usize, steps: usize) -> Vec<f64> {
     let config = config_with(schedule);
     learning_rates(
-        build_schedule(&config.schedule, &config.optimizer, steps_per_epoch),
+        config
+            .schedule
+            .build(config.optimizer.learning_rate(), steps_per_epoch),
         steps,
     )
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Check, check_names};
+use crate::checks::{Check, check_names};
 
 /// Where the examples come from and how they are split and scaled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,53 @@
 //! problems need, so that a typo (an extra zero, `1e9`) is a range error naming the key
 //! instead of an allocation that exhausts memory or a run that never ends.
 
+/// Declares a section selected by its `name` key (`[optimizer]`, `[schedule]`): an enum with
+/// one variant per choice, each its own settings struct, tagged by `name` in TOML; and
+/// `settings()` (the variant's settings as the section's trait object), `name()` and
+/// `field_error()` (the key at fault, which serde's tagged enums lose), each generated from
+/// the one list, so a new choice is one line there.
+macro_rules! named_choices {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident: $settings:ty, in $section:literal {
+            $($(#[$doc:meta])* $variant:ident($config:ty) = $name:literal $(| $alias:literal)*,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "name")]
+        pub enum $enum {
+            $($(#[$doc])* #[serde(rename = $name $(, alias = $alias)*)] $variant($config),)*
+        }
+
+        impl $enum {
+            /// The choice's settings.
+            pub fn settings(&self) -> &$settings {
+                match self {
+                    $($enum::$variant(c) => c,)*
+                }
+            }
+
+            /// The `name` the config selects it by.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $($enum::$variant(_) => $name,)*
+                }
+            }
+
+            /// `section.key: message` for the first error in `fields` (the section's keys but
+            /// `name`) read as choice `name`'s settings; `None` for an unknown name or when
+            /// they read.
+            pub(crate) fn field_error(name: &str, fields: toml::Table) -> Option<String> {
+                match name {
+                    $($name $(| $alias)* => $crate::config::parse::field_error::<$config>($section, fields),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 mod data;
 mod model;
 mod optimizer;
@@ -32,6 +79,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::checks::Check;
 use crate::{Error, Result};
 
 /// A whole training configuration, as written in `configs/*.toml` and saved (resolved, every
@@ -46,60 +94,6 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     #[serde(default)]
     pub training: TrainingConfig,
-}
-
-/// A check's outcome: on failure, the key path at fault and what is allowed there.
-pub type Check = std::result::Result<(), (&'static str, String)>;
-
-fn positive(key: &'static str, value: f64) -> Check {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err((
-            key,
-            format!("must be a positive finite number, got {value}"),
-        ))
-    }
-}
-
-fn non_negative(key: &'static str, value: f64) -> Check {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err((key, format!("must be a finite number ≥ 0, got {value}")))
-    }
-}
-
-/// A list of column or class names: not empty, no empty name, no name twice.
-fn check_names(key: &'static str, names: &[String]) -> Check {
-    if names.is_empty() {
-        return Err((key, "must list at least one name".into()));
-    }
-    for (i, name) in names.iter().enumerate() {
-        if name.trim().is_empty() {
-            return Err((key, format!("entry {} is empty", i + 1)));
-        }
-        if names[..i].contains(name) {
-            return Err((key, format!("lists {name:?} twice")));
-        }
-    }
-    Ok(())
-}
-
-fn in_unit_interval(key: &'static str, value: f64) -> Check {
-    if (0.0..1.0).contains(&value) {
-        Ok(())
-    } else {
-        Err((key, format!("must be in [0, 1), got {value}")))
-    }
-}
-
-fn open_unit_interval(key: &'static str, value: f64) -> Check {
-    if value > 0.0 && value < 1.0 {
-        Ok(())
-    } else {
-        Err((key, format!("must be in (0, 1), got {value}")))
-    }
 }
 
 impl Config {

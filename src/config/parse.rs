@@ -2,7 +2,7 @@
 //! and the key path of a type error inside `[optimizer]` or `[schedule]`, which serde's
 //! internally tagged enums lose.
 
-use super::*;
+use super::{OptimizerConfig, ScheduleConfig};
 use crate::Error;
 
 /// `key.path: message` for an error inside `[optimizer]` or `[schedule]`, whose key serde
@@ -11,36 +11,25 @@ use crate::Error;
 /// Deserializing the chosen variant's own struct again finds the key. `None` when `path` is
 /// not such a section or the retry finds nothing more precise.
 pub(super) fn tagged_section_error(table: &toml::Table, path: &str) -> Option<String> {
-    fn retry<T: serde::de::DeserializeOwned>(section: &str, fields: toml::Table) -> Option<String> {
-        let error = serde_path_to_error::deserialize::<_, T>(toml::Value::Table(fields)).err()?;
-        let key = error.path().to_string();
-        (key != ".").then(|| format!("{section}.{key}: {}", error.inner()))
-    }
-    if path != "optimizer" && path != "schedule" {
-        return None;
-    }
     let mut fields = table.get(path)?.as_table()?.clone();
     let name = fields.remove("name")?;
     let name = name.as_str()?;
-    match (path, name) {
-        ("optimizer", "sgd" | "gd") => retry::<SgdConfig>(path, fields),
-        ("optimizer", "momentum") => retry::<MomentumConfig>(path, fields),
-        ("optimizer", "nesterov") => retry::<NesterovConfig>(path, fields),
-        ("optimizer", "adagrad") => retry::<AdagradConfig>(path, fields),
-        ("optimizer", "rmsprop") => retry::<RmspropConfig>(path, fields),
-        ("optimizer", "adam") => retry::<AdamConfig>(path, fields),
-        ("optimizer", "adamw") => retry::<AdamwConfig>(path, fields),
-        ("schedule", "constant") => retry::<ConstantScheduleConfig>(path, fields),
-        ("schedule", "linear") => retry::<LinearScheduleConfig>(path, fields),
-        ("schedule", "inverse_time_recursive") => {
-            retry::<InverseTimeRecursiveScheduleConfig>(path, fields)
-        }
-        ("schedule", "inverse_time") => retry::<InverseTimeScheduleConfig>(path, fields),
-        ("schedule", "exponential") => retry::<ExponentialScheduleConfig>(path, fields),
-        ("schedule", "step") => retry::<StepScheduleConfig>(path, fields),
-        ("schedule", "cosine") => retry::<CosineScheduleConfig>(path, fields),
+    match path {
+        "optimizer" => OptimizerConfig::field_error(name, fields),
+        "schedule" => ScheduleConfig::field_error(name, fields),
         _ => None,
     }
+}
+
+/// `section.key: message` for the first error in `fields` read as a `T`; `None` when they
+/// read or serde names no key.
+pub(super) fn field_error<T: serde::de::DeserializeOwned>(
+    section: &str,
+    fields: toml::Table,
+) -> Option<String> {
+    let error = serde_path_to_error::deserialize::<_, T>(toml::Value::Table(fields)).err()?;
+    let key = error.path().to_string();
+    (key != ".").then(|| format!("{section}.{key}: {}", error.inner()))
 }
 
 /// `file:line:column: message` for a TOML syntax error.

@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Check, LineSearch, positive};
+use super::LineSearch;
+use crate::checks::{Check, positive};
 use crate::device;
+use crate::optim::GradientClipping;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +110,13 @@ fn default_device() -> String {
 }
 
 impl TrainingConfig {
+    /// The gradient clipping `clip_grad_norm` or `clip_grad_value` asks for, if any.
+    pub fn clipping(&self) -> Option<GradientClipping> {
+        self.clip_grad_norm
+            .map(GradientClipping::GlobalNorm)
+            .or(self.clip_grad_value.map(GradientClipping::Value))
+    }
+
     /// Checks `[training]` given the optimizer's line search (several devices cannot run
     /// one); on failure the key path and what is allowed.
     pub fn validate(&self, line_search: LineSearch) -> Check {

@@ -1,10 +1,11 @@
 //! AdaGrad, [`AdaGrad`], and its per-tensor state [`AdaGradState`].
 
-use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
-use super::with_weight_decay;
-use crate::config::AdagradConfig;
+use super::{OptimizerSettings, with_weight_decay};
+use crate::checks::{Check, non_negative, positive};
 
 /// AdaGrad, `[optimizer] name = "adagrad"`, as `torch.optim.Adagrad`:
 ///
@@ -67,6 +68,61 @@ impl<const D: usize> RecordState for AdaGradState<D> {
             sum_of_squares: super::state::take(src, prefix, "sum_of_squares", device)?,
             time: super::state::take_count(src, prefix, "time")?,
         })
+    }
+}
+
+/// The `[optimizer]` settings of `name = "adagrad"`: see [`AdaGrad`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdagradConfig {
+    /// α^(0), the learning rate the schedule starts from (`learning_rate`).
+    pub learning_rate: f64,
+    /// ε, the denominator's guard (`epsilon`).
+    #[serde(default = "default_adagrad_epsilon")]
+    pub epsilon: f64,
+    /// G^(0), the accumulator's starting value.
+    #[serde(default)]
+    pub initial_accumulator: f64,
+    /// α_t = α / (1 + (t − 1) lr_decay).
+    #[serde(default)]
+    pub lr_decay: f64,
+    /// μ, the coupled L2 (Tikhonov) penalty, added to the gradient (`weight_decay`).
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+impl AdagradConfig {
+    /// AdaGrad with PyTorch's defaults at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            epsilon: default_adagrad_epsilon(),
+            initial_accumulator: 0.0,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+fn default_adagrad_epsilon() -> f64 {
+    1e-10
+}
+
+impl OptimizerSettings for AdagradConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        positive("optimizer.epsilon", self.epsilon)?;
+        non_negative("optimizer.initial_accumulator", self.initial_accumulator)?;
+        non_negative("optimizer.lr_decay", self.lr_decay)?;
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(AdaGrad::from(self))
     }
 }
 

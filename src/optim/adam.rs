@@ -1,11 +1,12 @@
 //! Adam with optional AMSGrad, [`Adam`], and its per-tensor state [`AdamState`] (shared with
 //! AdamW).
 
-use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
-use super::with_weight_decay;
-use crate::config::AdamConfig;
+use super::{OptimizerSettings, with_weight_decay};
+use crate::checks::{Check, in_unit_interval, non_negative, positive};
 
 /// Adam, `[optimizer] name = "adam"`, with optional AMSGrad, as `torch.optim.Adam`:
 ///
@@ -92,6 +93,66 @@ impl<const D: usize> RecordState for AdamState<D> {
             time: super::state::take_count(src, prefix, "time")?,
         })
     }
+}
+
+/// The `[optimizer]` settings of `name = "adam"`: see [`Adam`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamConfig {
+    /// α^(0), the learning rate the schedule starts from (`learning_rate`).
+    pub learning_rate: f64,
+    /// β₁, the first moment's decay, in [0, 1) (`beta_1`).
+    #[serde(default = "super::default_beta_1")]
+    pub beta_1: f64,
+    /// β₂, the second moment's decay, in [0, 1) (`beta_2`).
+    #[serde(default = "super::default_beta_2")]
+    pub beta_2: f64,
+    /// ε, the denominator's guard (`epsilon`).
+    #[serde(default = "super::default_epsilon")]
+    pub epsilon: f64,
+    /// Use AMSGrad's running maximum of the second moment (`amsgrad`).
+    #[serde(default)]
+    pub amsgrad: bool,
+    /// Coupled L2 penalty, added to the gradient.
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+impl AdamConfig {
+    /// Adam with PyTorch's defaults at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            beta_1: super::default_beta_1(),
+            beta_2: super::default_beta_2(),
+            epsilon: super::default_epsilon(),
+            amsgrad: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl OptimizerSettings for AdamConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        check_adam_moments(self.beta_1, self.beta_2, self.epsilon)?;
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(Adam::from(self))
+    }
+}
+
+/// β₁, β₂ in [0, 1) and ε > 0: Adam's and AdamW's moment settings.
+pub(super) fn check_adam_moments(beta_1: f64, beta_2: f64, epsilon: f64) -> Check {
+    in_unit_interval("optimizer.beta_1", beta_1)?;
+    in_unit_interval("optimizer.beta_2", beta_2)?;
+    positive("optimizer.epsilon", epsilon)
 }
 
 impl From<&AdamConfig> for Adam {

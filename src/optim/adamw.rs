@@ -1,10 +1,12 @@
 //! AdamW, [`AdamW`]: Adam with decoupled weight decay.
 
-use burn::optim::{LearningRate, Optimizer};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
+use super::OptimizerSettings;
 use super::adam::{Adam, AdamState};
-use crate::config::AdamwConfig;
+use crate::checks::{Check, non_negative};
 
 /// AdamW, `[optimizer] name = "adamw"`, as `torch.optim.AdamW`: Adam with *decoupled*
 /// weight decay, which shrinks the parameters directly instead of adding μ θ to the gradient,
@@ -40,6 +42,63 @@ pub struct AdamW {
     pub adam: Adam,
     /// ω, the decoupled decay rate: `θ ← θ (1 − α ω)` each step.
     pub weight_decay: f64,
+}
+
+/// The `[optimizer]` settings of `name = "adamw"`: see [`AdamW`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamwConfig {
+    /// α^(0), the learning rate the schedule starts from (`learning_rate`).
+    pub learning_rate: f64,
+    /// β₁, the first moment's decay, in [0, 1) (`beta_1`).
+    #[serde(default = "super::default_beta_1")]
+    pub beta_1: f64,
+    /// β₂, the second moment's decay, in [0, 1) (`beta_2`).
+    #[serde(default = "super::default_beta_2")]
+    pub beta_2: f64,
+    /// ε, the denominator's guard (`epsilon`).
+    #[serde(default = "super::default_epsilon")]
+    pub epsilon: f64,
+    /// Use AMSGrad's running maximum of the second moment (`amsgrad`).
+    #[serde(default)]
+    pub amsgrad: bool,
+    /// ω, the decoupled decay: θ ← θ (1 − α ω) each step.
+    #[serde(default = "default_adamw_weight_decay")]
+    pub weight_decay: f64,
+}
+
+impl AdamwConfig {
+    /// AdamW with PyTorch's defaults (decoupled decay 0.01) at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            beta_1: super::default_beta_1(),
+            beta_2: super::default_beta_2(),
+            epsilon: super::default_epsilon(),
+            amsgrad: false,
+            weight_decay: default_adamw_weight_decay(),
+        }
+    }
+}
+
+fn default_adamw_weight_decay() -> f64 {
+    0.01
+}
+
+impl OptimizerSettings for AdamwConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        super::adam::check_adam_moments(self.beta_1, self.beta_2, self.epsilon)?;
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(AdamW::from(self))
+    }
 }
 
 impl From<&AdamwConfig> for AdamW {

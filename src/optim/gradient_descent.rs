@@ -1,10 +1,11 @@
 //! Gradient descent, full-batch or stochastic: [`GradientDescent`], the lecture's §2 and §5.
 
-use burn::optim::{LearningRate, Optimizer};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
-use super::with_weight_decay;
-use crate::config::SgdConfig;
+use super::{OptimizerSettings, with_weight_decay};
+use crate::checks::{Check, non_negative, open_unit_interval};
 
 /// Gradient descent, the lecture's §2 and §5 (`[optimizer] name = "sgd"`, alias `"gd"`), as
 /// `torch.optim.SGD(lr=α, momentum=0, weight_decay=μ)`:
@@ -43,6 +44,82 @@ use crate::config::SgdConfig;
 pub struct GradientDescent {
     /// μ, the L2 (Tikhonov) penalty coefficient: `g ← g + μ θ`.
     pub weight_decay: f64,
+}
+
+/// How full-batch gradient descent picks its step, lecture §2:
+/// `α* = argmin_α ℓ(θ − α ∇ℓ(θ))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineSearch {
+    /// α from the config and its schedule.
+    #[default]
+    None,
+    /// Backtracking from α = learning_rate until the sufficient-decrease condition holds.
+    Armijo,
+    /// The minimizer along the ray: closed form for a quadratic loss (linear regression),
+    /// golden-section search otherwise.
+    Exact,
+}
+
+/// The `[optimizer]` settings of `name = "sgd"` (alias `"gd"`): see [`GradientDescent`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgdConfig {
+    /// α, the learning rate (α^(0) when a schedule changes it); with a line search, the
+    /// first trial step of every search.
+    pub learning_rate: f64,
+    /// μ, the L2 (Tikhonov) penalty: g ← g + μ θ.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Choose α at every step by a line search along −∇ℓ (full-batch gradient descent only).
+    #[serde(default)]
+    pub line_search: LineSearch,
+    /// armijo: c, accept α when `ℓ(θ − α g) ≤ ℓ(θ) − c α ‖g‖²`, in (0, 1).
+    #[serde(default = "default_sufficient_decrease")]
+    pub sufficient_decrease: f64,
+    /// armijo: τ, the factor α shrinks by until the condition holds, in (0, 1).
+    #[serde(default = "default_backtracking_factor")]
+    pub backtracking_factor: f64,
+}
+
+impl SgdConfig {
+    /// Plain SGD (GD when the batch is the whole set) at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            weight_decay: 0.0,
+            line_search: LineSearch::None,
+            sufficient_decrease: default_sufficient_decrease(),
+            backtracking_factor: default_backtracking_factor(),
+        }
+    }
+}
+
+fn default_sufficient_decrease() -> f64 {
+    1e-4
+}
+
+fn default_backtracking_factor() -> f64 {
+    0.5
+}
+
+impl OptimizerSettings for SgdConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        // Checked even without Armijo: a value written in the config is read back by eval
+        // and --resume, and NaN there would be accepted once and differ on reload.
+        open_unit_interval("optimizer.sufficient_decrease", self.sufficient_decrease)?;
+        open_unit_interval("optimizer.backtracking_factor", self.backtracking_factor)?;
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(GradientDescent::from(self))
+    }
 }
 
 impl From<&SgdConfig> for GradientDescent {

@@ -23,8 +23,11 @@
 //! PyTorch's documentation writes γ for the learning rate, μ for momentum and λ for weight
 //! decay; the tables on each type give PyTorch's argument names, which are unambiguous.
 //!
-//! [`build_optimizer`] and [`build_schedule`] turn the config into the objects the learner
-//! drives: each step, the schedule yields α^(t) and the optimizer applies its update rule to
+//! Each optimizer's and schedule's file also declares its settings (the `[optimizer]` or
+//! `[schedule]` keys, their defaults and checks) beside it, as [`OptimizerSettings`] and
+//! [`schedule::ScheduleSettings`]; `config::OptimizerConfig::build`
+//! and `config::ScheduleConfig::build` turn a config into the
+//! objects the learner drives: each step, the schedule yields α^(t) and the optimizer applies its update rule to
 //! every parameter tensor with that α (so a schedule acts on every optimizer, inside the
 //! velocity for lecture-form momentum).
 //!
@@ -51,19 +54,31 @@ mod rmsprop;
 pub mod schedule;
 mod state;
 
-pub use adagrad::{AdaGrad, AdaGradState};
-pub use adam::{Adam, AdamState};
-pub use adamw::AdamW;
+pub use adagrad::{AdaGrad, AdaGradState, AdagradConfig};
+pub use adam::{Adam, AdamConfig, AdamState};
+pub use adamw::{AdamW, AdamwConfig};
 pub use clipping::{GradientClipping, clip_gradients, global_norm};
-pub use gradient_descent::GradientDescent;
-pub use momentum::{Momentum, MomentumForm, VelocityState};
-pub use nesterov::Nesterov;
-pub use rmsprop::{RmsProp, RmsPropState};
+pub use gradient_descent::{GradientDescent, LineSearch, SgdConfig};
+pub use momentum::{Momentum, MomentumConfig, MomentumForm, VelocityState};
+pub use nesterov::{Nesterov, NesterovConfig};
+pub use rmsprop::{RmsProp, RmsPropState, RmspropConfig};
 
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Tensor;
 
-use crate::config::{self, OptimizerConfig, ScheduleConfig, ScheduleUnit};
+use crate::checks::Check;
+
+/// What the settings of every `[optimizer]` choice provide: each optimizer's file declares
+/// its settings struct (the TOML keys, their defaults) beside the optimizer and implements
+/// this, so `config::OptimizerConfig` needs one line per optimizer.
+pub trait OptimizerSettings {
+    /// α^(0): the learning rate the schedule starts from.
+    fn learning_rate(&self) -> f64;
+    /// Checks every hyper-parameter but α^(0); on failure the key path and what is allowed.
+    fn validate(&self) -> Check;
+    /// The optimizer, lifted to a whole module.
+    fn build(&self) -> ModuleOptimizer;
+}
 
 /// `g + μ θ`: the gradient of the loss plus that of the L2 (Tikhonov) penalty `½ μ ‖θ‖²`.
 fn with_weight_decay<const D: usize>(
@@ -78,77 +93,17 @@ fn with_weight_decay<const D: usize>(
     }
 }
 
-/// The gradient clipping `[training]` asks for, if any.
-pub fn build_clipping(training: &config::TrainingConfig) -> Option<GradientClipping> {
-    training
-        .clip_grad_norm
-        .map(GradientClipping::GlobalNorm)
-        .or(training.clip_grad_value.map(GradientClipping::Value))
-}
+// The defaults several optimizers' settings share (serde names them by path).
 
-/// The optimizer the config names, lifted to a whole module.
-pub fn build_optimizer(config: &OptimizerConfig) -> ModuleOptimizer {
-    match config {
-        OptimizerConfig::Sgd(c) => ModuleOptimizer::from(GradientDescent::from(c)),
-        OptimizerConfig::Momentum(c) => ModuleOptimizer::from(Momentum::from(c)),
-        OptimizerConfig::Nesterov(c) => ModuleOptimizer::from(Nesterov::from(c)),
-        OptimizerConfig::Adagrad(c) => ModuleOptimizer::from(AdaGrad::from(c)),
-        OptimizerConfig::Rmsprop(c) => ModuleOptimizer::from(RmsProp::from(c)),
-        OptimizerConfig::Adam(c) => ModuleOptimizer::from(Adam::from(c)),
-        OptimizerConfig::Adamw(c) => ModuleOptimizer::from(AdamW::from(c)),
-    }
+fn default_momentum() -> f64 {
+    0.9
 }
-
-/// The schedule the config names, starting from the optimizer's α^(0), as the learner
-/// steps it: once per optimizer step. The family is wrapped in its warmup, if any, and then
-/// (for `unit = "epoch"`) in the per-epoch clock, so warmup and schedule count the same unit.
-/// `steps_per_epoch` is ⌈n_train / m⌉ ([`schedule::steps_per_epoch`]).
-pub fn build_schedule(
-    schedule: &ScheduleConfig,
-    optimizer: &OptimizerConfig,
-    steps_per_epoch: usize,
-) -> schedule::Schedule {
-    use schedule::Schedule;
-    let initial = optimizer.learning_rate();
-    let family = match schedule {
-        ScheduleConfig::Constant(_) => Schedule::Constant(schedule::Constant::new(initial)),
-        ScheduleConfig::Linear(c) => {
-            Schedule::Linear(schedule::Linear::new(initial, c.final_learning_rate, c.rho))
-        }
-        ScheduleConfig::InverseTimeRecursive(c) => {
-            Schedule::InverseTimeRecursive(schedule::InverseTimeRecursive::new(initial, c.rho))
-        }
-        ScheduleConfig::InverseTime(c) => {
-            Schedule::InverseTime(schedule::InverseTime::new(initial, c.rho))
-        }
-        ScheduleConfig::Exponential(c) => {
-            Schedule::Exponential(schedule::Exponential::new(initial, c.rho))
-        }
-        ScheduleConfig::Step(c) => {
-            Schedule::StepDecay(schedule::StepDecay::new(initial, c.gamma, c.every))
-        }
-        ScheduleConfig::Cosine(c) => {
-            let cosine = schedule::Cosine::new(initial, c.min_learning_rate, c.period);
-            Schedule::Cosine(if c.restarts {
-                cosine.with_restarts(c.period_multiplier)
-            } else {
-                cosine
-            })
-        }
-    };
-    let timing = schedule.timing();
-    let warmed = if timing.warmup > 0 {
-        Schedule::Warmup(schedule::Warmup::new(
-            timing.warmup_start,
-            initial,
-            timing.warmup,
-            family,
-        ))
-    } else {
-        family
-    };
-    match timing.unit {
-        ScheduleUnit::Step => warmed,
-        ScheduleUnit::Epoch => Schedule::PerEpoch(schedule::PerEpoch::new(warmed, steps_per_epoch)),
-    }
+fn default_epsilon() -> f64 {
+    1e-8
+}
+fn default_beta_1() -> f64 {
+    0.9
+}
+fn default_beta_2() -> f64 {
+    0.999
 }

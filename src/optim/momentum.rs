@@ -1,14 +1,12 @@
 //! Heavy-ball momentum, [`Momentum`], in the lecture's form and PyTorch's, and the velocity
 //! state [`VelocityState`] it shares with Nesterov.
 
-use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
-use super::with_weight_decay;
-use crate::config::MomentumConfig;
-
-/// Which convention the velocity follows: the config's `form` key, used as is.
-pub use crate::config::MomentumForm;
+use super::{OptimizerSettings, with_weight_decay};
+use crate::checks::{Check, in_unit_interval, non_negative};
 
 /// Heavy-ball momentum (Polyak), `[optimizer] name = "momentum"`, in two forms.
 ///
@@ -84,6 +82,73 @@ impl<const D: usize> RecordState for VelocityState<D> {
         Some(Self {
             velocity: super::state::take(src, prefix, "velocity", device)?,
         })
+    }
+}
+
+/// Which convention momentum follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MomentumForm {
+    /// `v ← λ v − α g ; θ ← θ + v`: α inside the velocity (the lecture's).
+    #[default]
+    Lecture,
+    /// `b ← λ b + (1 − d) g ; θ ← θ − α b`: α scales the buffer (torch.optim.SGD).
+    Pytorch,
+}
+
+/// The `[optimizer]` settings of `name = "momentum"`: see [`Momentum`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MomentumConfig {
+    /// α^(0), the learning rate the schedule starts from (`learning_rate`).
+    pub learning_rate: f64,
+    /// λ, the momentum coefficient (either form), in [0, 1).
+    #[serde(default = "super::default_momentum")]
+    pub momentum: f64,
+    /// The momentum convention: the lecture's (default) or PyTorch's (`form`).
+    #[serde(default)]
+    pub form: MomentumForm,
+    /// d, PyTorch form only, in [0, 1).
+    #[serde(default)]
+    pub dampening: f64,
+    /// μ, the coupled L2 (Tikhonov) penalty, added to the gradient (`weight_decay`).
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+impl MomentumConfig {
+    /// Lecture-form heavy-ball momentum, λ = 0.9, at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            momentum: super::default_momentum(),
+            form: MomentumForm::Lecture,
+            dampening: 0.0,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl OptimizerSettings for MomentumConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        in_unit_interval("optimizer.momentum", self.momentum)?;
+        in_unit_interval("optimizer.dampening", self.dampening)?;
+        if self.form == MomentumForm::Lecture && self.dampening != 0.0 {
+            return Err((
+                "optimizer.dampening",
+                "applies to form = \"pytorch\" only".into(),
+            ));
+        }
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(Momentum::from(self))
     }
 }
 

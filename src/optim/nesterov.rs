@@ -1,12 +1,14 @@
 //! Nesterov accelerated gradient, [`Nesterov`], in the same two forms as
 //! [`Momentum`](super::Momentum).
 
-use burn::optim::{LearningRate, Optimizer};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
+use super::OptimizerSettings;
 use super::momentum::{MomentumForm, VelocityState};
 use super::with_weight_decay;
-use crate::config::NesterovConfig;
+use crate::checks::{Check, in_unit_interval, non_negative};
 
 /// Nesterov accelerated gradient, `[optimizer] name = "nesterov"`, in the same two forms as
 /// [`Momentum`](super::Momentum).
@@ -65,6 +67,51 @@ pub struct Nesterov {
     pub form: MomentumForm,
     /// μ, the L2 (Tikhonov) weight: the gradient becomes `g + μ φ` first.
     pub weight_decay: f64,
+}
+
+/// The `[optimizer]` settings of `name = "nesterov"`: see [`Nesterov`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NesterovConfig {
+    /// α^(0), the learning rate the schedule starts from (`learning_rate`).
+    pub learning_rate: f64,
+    /// λ, the momentum coefficient, in [0, 1) (`momentum`).
+    #[serde(default = "super::default_momentum")]
+    pub momentum: f64,
+    /// The momentum convention: the lecture's (default) or PyTorch's (`form`).
+    #[serde(default)]
+    pub form: MomentumForm,
+    /// μ, the coupled L2 (Tikhonov) penalty, added to the gradient (`weight_decay`).
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+impl NesterovConfig {
+    /// Lecture-form Nesterov momentum, λ = 0.9, at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            momentum: super::default_momentum(),
+            form: MomentumForm::Lecture,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl OptimizerSettings for NesterovConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        in_unit_interval("optimizer.momentum", self.momentum)?;
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(Nesterov::from(self))
+    }
 }
 
 impl From<&NesterovConfig> for Nesterov {

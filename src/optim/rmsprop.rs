@@ -1,10 +1,11 @@
 //! RMSProp, [`RmsProp`], and its per-tensor state [`RmsPropState`].
 
-use burn::optim::{LearningRate, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
-use super::with_weight_decay;
-use crate::config::RmspropConfig;
+use super::{OptimizerSettings, with_weight_decay};
+use crate::checks::{Check, in_unit_interval, non_negative, positive};
 
 /// RMSProp, `[optimizer] name = "rmsprop"`, as `torch.optim.RMSprop` (whose `alpha` argument
 /// is β here, and whose `momentum` is λ):
@@ -77,6 +78,65 @@ impl<const D: usize> RecordState for RmsPropState<D> {
             gradient_average: super::state::take(src, prefix, "gradient_average", device),
             buffer: super::state::take(src, prefix, "buffer", device),
         })
+    }
+}
+
+/// The `[optimizer]` settings of `name = "rmsprop"`: see [`RmsProp`] for the formula and each
+/// key's symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RmspropConfig {
+    /// α^(0), the learning rate the schedule starts from (`learning_rate`).
+    pub learning_rate: f64,
+    /// β, the decay of the squared-gradient average (PyTorch's `alpha`), in [0, 1).
+    #[serde(default = "default_rmsprop_beta")]
+    pub beta: f64,
+    /// ε, the denominator's guard (`epsilon`).
+    #[serde(default = "super::default_epsilon")]
+    pub epsilon: f64,
+    /// λ, the momentum coefficient, in [0, 1) (`momentum`).
+    #[serde(default)]
+    pub momentum: f64,
+    /// Divide by the centered second moment (`centered`).
+    #[serde(default)]
+    pub centered: bool,
+    /// μ, the coupled L2 (Tikhonov) penalty, added to the gradient (`weight_decay`).
+    #[serde(default)]
+    pub weight_decay: f64,
+}
+
+impl RmspropConfig {
+    /// RMSProp with PyTorch's defaults at α^(0) = `learning_rate`.
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            beta: default_rmsprop_beta(),
+            epsilon: super::default_epsilon(),
+            momentum: 0.0,
+            centered: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+fn default_rmsprop_beta() -> f64 {
+    0.99
+}
+
+impl OptimizerSettings for RmspropConfig {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn validate(&self) -> Check {
+        in_unit_interval("optimizer.beta", self.beta)?;
+        positive("optimizer.epsilon", self.epsilon)?;
+        in_unit_interval("optimizer.momentum", self.momentum)?;
+        non_negative("optimizer.weight_decay", self.weight_decay)
+    }
+
+    fn build(&self) -> ModuleOptimizer {
+        ModuleOptimizer::from(RmsProp::from(self))
     }
 }
 

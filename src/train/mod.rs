@@ -41,7 +41,6 @@ use crate::config::{
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::files::write_atomically;
 use crate::model::{Model, Problem};
-use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
 use crate::run_dir::{EpochRow, RunDir, Session, fresh_run_path, read_metrics_csv};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
@@ -303,7 +302,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     } else {
         let trainee = Trainee {
             model,
-            clipping: build_clipping(&config.training),
+            clipping: config.training.clipping(),
             trace,
             suboptimality: tracker,
             monitor: Some(monitor.clone()),
@@ -524,12 +523,12 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         training = training.early_stopping(StopAtTarget { target, monitor });
     }
 
-    let optimizer = build_optimizer(&config.optimizer);
-    let schedule = ModuleLrScheduler::new(build_schedule(
-        &config.schedule,
-        &config.optimizer,
-        steps_per_epoch,
-    ));
+    let optimizer = config.optimizer.build();
+    let schedule = ModuleLrScheduler::new(
+        config
+            .schedule
+            .build(config.optimizer.learning_rate(), steps_per_epoch),
+    );
     let result = training.launch(Learner::new(trainee, optimizer, schedule));
     train_log::close(&log_path);
     if let Some(error) = result.error {

@@ -1,5 +1,7 @@
 //! The constant schedule, [`Constant`].
 
+use super::{Schedule, ScheduleSettings};
+use crate::checks::Check;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
@@ -36,6 +38,23 @@ impl LrScheduler for Constant {
     }
 
     fn load_record(&mut self, _record: LrSchedulerRecord) {}
+}
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "constant"`: see [`Constant`] for the formula and each key's
+    /// symbol.
+    #[derive(Default)]
+    ConstantScheduleConfig {}
+}
+
+impl ScheduleSettings for ConstantScheduleConfig {
+    fn validate(&self, _initial: f64) -> Check {
+        Ok(())
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        Schedule::Constant(Constant::new(initial))
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 use std::f64::consts::PI;
 
+use super::{Schedule, ScheduleSettings};
+use crate::checks::{Check, at_least_one};
 use burn::optim::LearningRate;
 
 /// Cosine annealing, `[schedule] name = "cosine"`: from α^(0) down to a floor α_min over a
@@ -95,6 +97,60 @@ impl Cosine {
 }
 
 closed_form_lr_scheduler!(Cosine);
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "cosine"`: see [`Cosine`] for the formula and each key's
+    /// symbol.
+    CosineScheduleConfig {
+        /// T ≥ 1, the (first) cycle's length in units.
+        pub period: u64,
+        /// α_min, the floor, in [0, α^(0)].
+        #[serde(default)]
+        pub min_learning_rate: f64,
+        /// Restart at α^(0) after each cycle (SGDR); otherwise stay at the floor after T units.
+        #[serde(default)]
+        pub restarts: bool,
+        /// T_mult ≥ 1: each cycle is this many times longer than the one before (restarts only).
+        #[serde(default = "default_period_multiplier")]
+        pub period_multiplier: u64,
+    }
+}
+
+impl ScheduleSettings for CosineScheduleConfig {
+    fn validate(&self, initial: f64) -> Check {
+        at_least_one("schedule.period", self.period)?;
+        if !(self.min_learning_rate >= 0.0 && self.min_learning_rate <= initial) {
+            return Err((
+                "schedule.min_learning_rate",
+                format!(
+                    "must be in [0, optimizer.learning_rate = {initial}], got {}",
+                    self.min_learning_rate
+                ),
+            ));
+        }
+        at_least_one("schedule.period_multiplier", self.period_multiplier)?;
+        if !self.restarts && self.period_multiplier != 1 {
+            return Err((
+                "schedule.period_multiplier",
+                "applies with restarts = true only".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        let cosine = Cosine::new(initial, self.min_learning_rate, self.period);
+        Schedule::Cosine(if self.restarts {
+            cosine.with_restarts(self.period_multiplier)
+        } else {
+            cosine
+        })
+    }
+}
+
+fn default_period_multiplier() -> u64 {
+    1
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,7 @@
 //! The lecture's exponential decay (§3), [`Exponential`].
 
+use super::{Schedule, ScheduleSettings};
+use crate::checks::{Check, positive};
 use burn::optim::LearningRate;
 
 /// The lecture's exponential decay (§3), `[schedule] name = "exponential"`:
@@ -44,6 +46,25 @@ impl Exponential {
 }
 
 closed_form_lr_scheduler!(Exponential);
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "exponential"`: see [`Exponential`] for the formula and each key's
+    /// symbol.
+    ExponentialScheduleConfig {
+        /// ρ > 0, the decay rate per unit.
+        pub rho: f64,
+    }
+}
+
+impl ScheduleSettings for ExponentialScheduleConfig {
+    fn validate(&self, _initial: f64) -> Check {
+        positive("schedule.rho", self.rho)
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        Schedule::Exponential(Exponential::new(initial, self.rho))
+    }
+}
 
 #[cfg(test)]
 mod tests {

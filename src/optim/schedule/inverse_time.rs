@@ -1,5 +1,7 @@
 //! Inverse-time decay in its common closed form, [`InverseTime`].
 
+use super::{Schedule, ScheduleSettings};
+use crate::checks::{Check, positive};
 use burn::optim::LearningRate;
 
 /// Inverse-time decay in its common closed form, `[schedule] name = "inverse_time"`:
@@ -46,6 +48,25 @@ impl InverseTime {
 }
 
 closed_form_lr_scheduler!(InverseTime);
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "inverse_time"`: see [`InverseTime`] for the formula and each key's
+    /// symbol.
+    InverseTimeScheduleConfig {
+        /// ρ > 0.
+        pub rho: f64,
+    }
+}
+
+impl ScheduleSettings for InverseTimeScheduleConfig {
+    fn validate(&self, _initial: f64) -> Check {
+        positive("schedule.rho", self.rho)
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        Schedule::InverseTime(InverseTime::new(initial, self.rho))
+    }
+}
 
 #[cfg(test)]
 mod tests {

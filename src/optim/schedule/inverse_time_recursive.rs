@@ -3,7 +3,8 @@
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
-use super::{ALPHA_KEY, t_from_record, t_record};
+use super::{ALPHA_KEY, Schedule, ScheduleSettings, t_from_record, t_record};
+use crate::checks::{Check, positive};
 
 /// The lecture's inverse-time decay (§3) as the notes write it, recursively,
 /// `[schedule] name = "inverse_time_recursive"`:
@@ -67,6 +68,25 @@ impl LrScheduler for InverseTimeRecursive {
     fn load_record(&mut self, record: LrSchedulerRecord) {
         self.t = t_from_record(&record, self.t);
         self.alpha = record.scalar::<f64>(ALPHA_KEY).unwrap_or(self.alpha);
+    }
+}
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "inverse_time_recursive"`: see [`InverseTimeRecursive`] for the formula and each key's
+    /// symbol.
+    InverseTimeRecursiveScheduleConfig {
+        /// ρ > 0.
+        pub rho: f64,
+    }
+}
+
+impl ScheduleSettings for InverseTimeRecursiveScheduleConfig {
+    fn validate(&self, _initial: f64) -> Check {
+        positive("schedule.rho", self.rho)
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        Schedule::InverseTimeRecursive(InverseTimeRecursive::new(initial, self.rho))
     }
 }
 

@@ -1,5 +1,7 @@
 //! The lecture's linear decay (§3), [`Linear`].
 
+use super::{Schedule, ScheduleSettings};
+use crate::checks::{Check, non_negative, positive};
 use burn::optim::LearningRate;
 
 /// The lecture's linear decay (§3), `[schedule] name = "linear"`: from α^(0) to α^(ρ) over
@@ -60,6 +62,28 @@ impl Linear {
 }
 
 closed_form_lr_scheduler!(Linear);
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "linear"`: see [`Linear`] for the formula and each key's
+    /// symbol.
+    LinearScheduleConfig {
+        /// ρ, the number of units the decay lasts (> 0, need not be whole).
+        pub rho: f64,
+        /// α^(ρ), the rate reached at t = ρ and kept afterwards (≥ 0).
+        pub final_learning_rate: f64,
+    }
+}
+
+impl ScheduleSettings for LinearScheduleConfig {
+    fn validate(&self, _initial: f64) -> Check {
+        positive("schedule.rho", self.rho)?;
+        non_negative("schedule.final_learning_rate", self.final_learning_rate)
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        Schedule::Linear(Linear::new(initial, self.final_learning_rate, self.rho))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@
 //!   `unit = "epoch"` this wrapper advances the wrapped schedule's t only at the first step of
 //!   each epoch, so t = ⌊steps taken / steps per epoch⌋.
 //!
-//! [`build_schedule`](crate::optim::build_schedule) nests them as `PerEpoch(Warmup(family))`:
+//! [`compose`] nests them as `PerEpoch(Warmup(family))`:
 //! the warmup is counted in the schedule's unit.
 
 /// `LrScheduler` for a schedule whose α^(t) is a closed form `at(t)` in the unit counter
@@ -36,6 +36,42 @@ macro_rules! closed_form_lr_scheduler {
     };
 }
 
+/// Declares a schedule's settings struct (`[schedule]` keys): its own keys, then the keys
+/// every schedule takes, declared here once: `unit`, `warmup` and `warmup_start` (see [`ScheduleTiming`]).
+///
+/// A macro rather than a shared struct behind `#[serde(flatten)]`: serde does not support
+/// `flatten` on a struct with `deny_unknown_fields` (serde.rs, "Field attributes", flatten), and
+/// a misspelt key must stay an error that names it.
+macro_rules! schedule_config {
+    ($(#[$meta:meta])* $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($body)*
+            /// What t counts: optimizer steps (default) or epochs.
+            #[serde(default)]
+            pub unit: $crate::optim::schedule::ScheduleUnit,
+            /// k, the linear warmup's length in units; 0 = no warmup.
+            #[serde(default)]
+            pub warmup: u64,
+            /// α_start, the rate the warmup starts from.
+            #[serde(default)]
+            pub warmup_start: f64,
+        }
+
+        impl $crate::optim::schedule::ScheduleKeys for $name {
+            fn timing(&self) -> $crate::optim::schedule::ScheduleTiming {
+                $crate::optim::schedule::ScheduleTiming {
+                    unit: self.unit,
+                    warmup: self.warmup,
+                    warmup_start: self.warmup_start,
+                }
+            }
+        }
+    };
+}
+
 mod constant;
 mod cosine;
 mod exponential;
@@ -46,18 +82,21 @@ mod per_epoch;
 mod step;
 mod warmup;
 
-pub use constant::Constant;
-pub use cosine::Cosine;
-pub use exponential::Exponential;
-pub use inverse_time::InverseTime;
-pub use inverse_time_recursive::InverseTimeRecursive;
-pub use linear::Linear;
+pub use constant::{Constant, ConstantScheduleConfig};
+pub use cosine::{Cosine, CosineScheduleConfig};
+pub use exponential::{Exponential, ExponentialScheduleConfig};
+pub use inverse_time::{InverseTime, InverseTimeScheduleConfig};
+pub use inverse_time_recursive::{InverseTimeRecursive, InverseTimeRecursiveScheduleConfig};
+pub use linear::{Linear, LinearScheduleConfig};
 pub use per_epoch::PerEpoch;
-pub use step::StepDecay;
+pub use step::{StepDecay, StepScheduleConfig};
 pub use warmup::Warmup;
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
+use serde::{Deserialize, Serialize};
+
+use crate::checks::Check;
 
 /// Declares [`Schedule`], one variant per family or wrapper, and its [`LrScheduler`] impl,
 /// which hands each call to the variant: a new family is one line here.
@@ -110,6 +149,116 @@ schedules! {
     Warmup(Warmup),
     /// The wrapped schedule's t counted in epochs.
     PerEpoch(PerEpoch),
+}
+
+/// What the learner's step counter means to a schedule: its t counts optimizer steps, or
+/// epochs (t = ⌊steps taken / steps per epoch⌋).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleUnit {
+    /// t counts optimizer steps.
+    #[default]
+    Step,
+    /// t counts epochs.
+    Epoch,
+}
+
+impl ScheduleUnit {
+    /// The unit's name in messages, plural.
+    pub fn plural(self) -> &'static str {
+        match self {
+            ScheduleUnit::Step => "steps",
+            ScheduleUnit::Epoch => "epochs",
+        }
+    }
+
+    /// `count` units in words: "1 epoch", "25 steps".
+    pub fn count(self, count: u64) -> String {
+        let plural = self.plural();
+        let name = if count == 1 {
+            &plural[..plural.len() - 1]
+        } else {
+            plural
+        };
+        format!("{count} {name}")
+    }
+}
+
+/// The keys every schedule takes besides its own: in what unit t counts, and an optional
+/// linear warmup of `warmup` units from `warmup_start` to α^(0) before the schedule starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduleTiming {
+    /// In what unit t counts.
+    pub unit: ScheduleUnit,
+    /// k, the warmup's length in units; 0 = no warmup.
+    pub warmup: u64,
+    /// α_start, the rate at t = 0 of the warmup.
+    pub warmup_start: f64,
+}
+
+impl ScheduleTiming {
+    /// Checks the warmup keys against α^(0) = `initial`.
+    pub fn validate(&self, initial: f64) -> Check {
+        if !(self.warmup_start >= 0.0 && self.warmup_start <= initial) {
+            return Err((
+                "schedule.warmup_start",
+                format!(
+                    "must be in [0, optimizer.learning_rate = {initial}], got {}",
+                    self.warmup_start
+                ),
+            ));
+        }
+        if self.warmup == 0 && self.warmup_start != 0.0 {
+            return Err((
+                "schedule.warmup_start",
+                "applies with a warmup only (set schedule.warmup = k ≥ 1 units)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The keys every schedule's settings have ([`ScheduleTiming`]); implemented by the macro
+/// that declares them.
+pub trait ScheduleKeys {
+    /// `unit`, `warmup` and `warmup_start`.
+    fn timing(&self) -> ScheduleTiming;
+}
+
+/// What the settings of every `[schedule]` choice provide: each family's file declares its
+/// settings struct beside the family and implements this, so
+/// `config::ScheduleConfig` needs one line per family.
+pub trait ScheduleSettings: ScheduleKeys {
+    /// Checks the family's own keys against α^(0) = `initial`; on failure the key path and
+    /// what is allowed.
+    fn validate(&self, initial: f64) -> Check;
+    /// The family starting from α^(0) = `initial`, unwrapped (no warmup, counting steps).
+    fn family(&self, initial: f64) -> Schedule;
+}
+
+/// `family` as the learner steps it, once per optimizer step: wrapped in its warmup, if
+/// any, and then (for `unit = "epoch"`) in the per-epoch clock, so warmup and schedule count
+/// the same unit. `steps_per_epoch` is ⌈n_train / m⌉ ([`steps_per_epoch`]).
+pub fn compose(
+    family: Schedule,
+    timing: ScheduleTiming,
+    initial: LearningRate,
+    steps_per_epoch: usize,
+) -> Schedule {
+    let warmed = if timing.warmup > 0 {
+        Schedule::Warmup(Warmup::new(
+            timing.warmup_start,
+            initial,
+            timing.warmup,
+            family,
+        ))
+    } else {
+        family
+    };
+    match timing.unit {
+        ScheduleUnit::Step => warmed,
+        ScheduleUnit::Epoch => Schedule::PerEpoch(PerEpoch::new(warmed, steps_per_epoch)),
+    }
 }
 
 /// The α of the first `steps` optimizer steps, as the learner would receive them.

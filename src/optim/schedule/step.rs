@@ -1,5 +1,7 @@
 //! Step decay, [`StepDecay`].
 
+use super::{Schedule, ScheduleSettings};
+use crate::checks::{Check, at_least_one};
 use burn::optim::LearningRate;
 
 /// Step decay, `[schedule] name = "step"`: the rate is multiplied by γ every k units, as
@@ -53,6 +55,33 @@ impl StepDecay {
 }
 
 closed_form_lr_scheduler!(StepDecay);
+
+schedule_config! {
+    /// The `[schedule]` settings of `name = "step"`: see [`StepDecay`] for the formula and each key's
+    /// symbol.
+    StepScheduleConfig {
+        /// γ in (0, 1], the factor applied at each drop.
+        pub gamma: f64,
+        /// k ≥ 1, the units between drops.
+        pub every: u64,
+    }
+}
+
+impl ScheduleSettings for StepScheduleConfig {
+    fn validate(&self, _initial: f64) -> Check {
+        if !(self.gamma > 0.0 && self.gamma <= 1.0) {
+            return Err((
+                "schedule.gamma",
+                format!("must be in (0, 1], got {}", self.gamma),
+            ));
+        }
+        at_least_one("schedule.every", self.every)
+    }
+
+    fn family(&self, initial: f64) -> Schedule {
+        Schedule::StepDecay(StepDecay::new(initial, self.gamma, self.every))
+    }
+}
 
 #[cfg(test)]
 mod tests {
