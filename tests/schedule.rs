@@ -112,6 +112,17 @@ fn each_config_builds_the_formula_it_names() {
         [0.02; 4],
         "no restarts: the floor after T"
     );
+
+    // Polynomial, p = 2 from 0.1 to 0.02 over T = 4: 0.08 (1 − t/4)² + 0.02, then the floor.
+    let polynomial = rates(
+        "name = \"polynomial\"\nperiod = 4\npower = 2\nfinal_learning_rate = 0.02",
+        1,
+        6,
+    );
+    let expected: Vec<f64> = (0..6)
+        .map(|t: u64| 0.08 * (1.0 - t.min(4) as f64 / 4.0).powi(2) + 0.02)
+        .collect();
+    assert_all_close(&polynomial, &expected, "polynomial");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::optim::schedule::{self, Schedule, ScheduleSettings};
 pub use crate::optim::schedule::{
     ConstantScheduleConfig, CosineScheduleConfig, ExponentialScheduleConfig,
     InverseTimeRecursiveScheduleConfig, InverseTimeScheduleConfig, LinearScheduleConfig,
-    ScheduleTiming, ScheduleUnit, StepScheduleConfig,
+    PolynomialScheduleConfig, ScheduleTiming, ScheduleUnit, StepScheduleConfig,
 };
 
 named_choices! {
@@ -30,6 +30,8 @@ named_choices! {
         Step(StepScheduleConfig) = "step",
         /// Cosine annealing from α^(0) to a floor over a period, optionally with warm restarts.
         Cosine(CosineScheduleConfig) = "cosine",
+        /// Polynomial decay (α^(0) − α_end)(1 − min(t, T)/T)^p + α_end.
+        Polynomial(PolynomialScheduleConfig) = "polynomial",
     }
 }
 

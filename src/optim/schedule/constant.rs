@@ -1,9 +1,10 @@
 //! The constant schedule, [`Constant`].
 
-use super::{Schedule, ScheduleSettings};
-use crate::checks::Check;
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
+
+use super::{Schedule, ScheduleSettings};
+use crate::checks::Check;
 
 /// The constant schedule, `[schedule] name = "constant"` (the default when there is no
 /// `[schedule]`):

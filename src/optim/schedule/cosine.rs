@@ -2,9 +2,10 @@
 
 use std::f64::consts::PI;
 
+use burn::optim::LearningRate;
+
 use super::{Schedule, ScheduleSettings};
 use crate::checks::{Check, at_least_one};
-use burn::optim::LearningRate;
 
 /// Cosine annealing, `[schedule] name = "cosine"`: from α^(0) down to a floor α_min over a
 /// period of T units, optionally with warm restarts (SGDR):

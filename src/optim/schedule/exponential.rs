@@ -1,8 +1,9 @@
 //! The lecture's exponential decay (§3), [`Exponential`].
 
+use burn::optim::LearningRate;
+
 use super::{Schedule, ScheduleSettings};
 use crate::checks::{Check, positive};
-use burn::optim::LearningRate;
 
 /// The lecture's exponential decay (§3), `[schedule] name = "exponential"`:
 ///

@@ -1,8 +1,9 @@
 //! Inverse-time decay in its common closed form, [`InverseTime`].
 
+use burn::optim::LearningRate;
+
 use super::{Schedule, ScheduleSettings};
 use crate::checks::{Check, positive};
-use burn::optim::LearningRate;
 
 /// Inverse-time decay in its common closed form, `[schedule] name = "inverse_time"`:
 ///

@@ -1,8 +1,9 @@
 //! The lecture's linear decay (§3), [`Linear`].
 
+use burn::optim::LearningRate;
+
 use super::{Schedule, ScheduleSettings};
 use crate::checks::{Check, non_negative, positive};
-use burn::optim::LearningRate;
 
 /// The lecture's linear decay (§3), `[schedule] name = "linear"`: from α^(0) to α^(ρ) over
 /// ρ units, then constant:

@@ -79,6 +79,7 @@ mod inverse_time;
 mod inverse_time_recursive;
 mod linear;
 mod per_epoch;
+mod polynomial;
 mod step;
 mod warmup;
 
@@ -89,6 +90,7 @@ pub use inverse_time::{InverseTime, InverseTimeScheduleConfig};
 pub use inverse_time_recursive::{InverseTimeRecursive, InverseTimeRecursiveScheduleConfig};
 pub use linear::{Linear, LinearScheduleConfig};
 pub use per_epoch::PerEpoch;
+pub use polynomial::{Polynomial, PolynomialScheduleConfig};
 pub use step::{StepDecay, StepScheduleConfig};
 pub use warmup::Warmup;
 
@@ -145,6 +147,8 @@ schedules! {
     StepDecay(StepDecay),
     /// Cosine annealing to α_min over T units, optionally with warm restarts.
     Cosine(Cosine),
+    /// (α^(0) − α_end)(1 − min(t, T)/T)^p + α_end.
+    Polynomial(Polynomial),
     /// A linear warmup of k units from α_start to α^(0), then the wrapped schedule.
     Warmup(Warmup),
     /// The wrapped schedule's t counted in epochs.

@@ -1,8 +1,9 @@
 //! Step decay, [`StepDecay`].
 
+use burn::optim::LearningRate;
+
 use super::{Schedule, ScheduleSettings};
 use crate::checks::{Check, at_least_one};
-use burn::optim::LearningRate;
 
 /// Step decay, `[schedule] name = "step"`: the rate is multiplied by γ every k units, as
 /// PyTorch's `StepLR`:
