@@ -31,6 +31,7 @@ use crate::model::{Model, Problem};
 use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
 use crate::rng::Rng;
 use crate::run_dir::RunDir;
+use crate::stats;
 use crate::train::{Progress, TrainRequest, train};
 use crate::{Error, Result};
 
@@ -190,7 +191,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
     // 0: the step PyTorch's reference script times, SGD + momentum, bare loop.
     for shape in StepShape::REFERENCE {
         let mut bare = BareLoop::new(shape, &device);
-        let seconds = median(sizes.repeats, || {
+        let seconds = median_of_repeats(sizes.repeats, || {
             let start = Instant::now();
             for _ in 0..sizes.steps {
                 bare.step();
@@ -213,7 +214,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
 
     // 1: lecture-sized SGD through the learner.
     let workload = LearnerWorkload::logistic(sizes.logistic_epochs)?;
-    let seconds = median(sizes.repeats, || {
+    let seconds = median_of_repeats(sizes.repeats, || {
         workload.run(&scratch).map(|t| t.learner_seconds)
     })?;
     let steps = workload.steps as f64;
@@ -237,7 +238,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
     let csv = scratch.path.join("logistic.csv");
     write_synthetic_csv(&csv, sizes.logistic_csv_n, 30, 3)?;
     let workload = LearnerWorkload::logistic_csv(&csv, sizes.logistic_csv_n)?;
-    let seconds = median(sizes.repeats, || {
+    let seconds = median_of_repeats(sizes.repeats, || {
         workload.run(&scratch).map(|t| t.learner_seconds)
     })?;
     let steps = workload.steps as f64;
@@ -264,7 +265,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
     };
     let data = Arc::new(synthetic_classes(569, 30, 2, 3));
     let mut bare = BareLoop::on_data(logistic, data, &device);
-    let seconds = median(sizes.repeats, || {
+    let seconds = median_of_repeats(sizes.repeats, || {
         let start = Instant::now();
         for _ in 0..sizes.steps * 10 {
             bare.step();
@@ -312,15 +313,17 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
         // the median of the pairs' ratios is robust to drift; the medians are shown beside.
         let fastest = |times: &[f64]| times.iter().copied().fold(f64::INFINITY, f64::min);
         let fastest_overhead = fastest(&learner_times) / fastest(&bare_times) - 1.0;
-        let paired_overhead = median_of(
-            learner_times
-                .iter()
-                .zip(&bare_times)
-                .map(|(learner, bare)| learner / bare)
-                .collect(),
-        ) - 1.0;
+        let mut ratios: Vec<f64> = learner_times
+            .iter()
+            .zip(&bare_times)
+            .map(|(learner, bare)| learner / bare)
+            .collect();
+        let paired_overhead = stats::median(&mut ratios) - 1.0;
         let pairs = bare_times.len();
-        let (learner, bare_seconds) = (median_of(learner_times), median_of(bare_times));
+        let (learner, bare_seconds) = (
+            stats::median(&mut learner_times),
+            stats::median(&mut bare_times),
+        );
         let examples = sizes.mnist_train as f64;
         let flop = shape.flop_per_example() * examples;
         push(
@@ -355,7 +358,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
             &mut rows,
         );
         let run_dir = last_run.ok_or_else(|| Error::new("bench: no learner run to evaluate"))?;
-        let seconds = median(sizes.repeats, || time_evaluation(&run_dir))?;
+        let seconds = median_of_repeats(sizes.repeats, || time_evaluation(&run_dir))?;
         let examples = sizes.mnist_test as f64;
         push(
             Row {
@@ -380,8 +383,8 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
         let (mut gd_points, mut sgd_points) = (Vec::new(), Vec::new());
         for &n in ns {
             let mut full = FullBatch::new(n, *dim, &device);
-            let gd = median(sizes.repeats, || full.time(|full| full.gd_iteration()));
-            let sgd = median(sizes.repeats, || {
+            let gd = median_of_repeats(sizes.repeats, || full.time(|full| full.gd_iteration()));
+            let sgd = median_of_repeats(sizes.repeats, || {
                 let start = Instant::now();
                 for _ in 0..sizes.steps {
                     full.sgd_step(10);
@@ -418,11 +421,11 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
         if ns.len() >= 2 {
             slopes.push(Slope {
                 what: format!("GD iteration time vs n, d = {dim}"),
-                slope: log_log_slope(&gd_points),
+                slope: stats::loglog_slope(&gd_points),
             });
             slopes.push(Slope {
                 what: format!("SGD step time vs n, d = {dim}"),
-                slope: log_log_slope(&sgd_points),
+                slope: stats::loglog_slope(&sgd_points),
             });
         }
     }
@@ -437,7 +440,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
             a.extend(step.samples(&mut ours, sizes.steps));
             b.extend(step.samples(&mut burns, sizes.steps));
         }
-        let (ours, burn) = (median_of(a), median_of(b));
+        let (ours, burn) = (stats::median(&mut a), stats::median(&mut b));
         push(
             Row {
                 group: "optimizer step",
@@ -1150,43 +1153,29 @@ impl Drop for Scratch {
     }
 }
 
-/// The median of `repeats` (at least one) values of `measure`.
-fn median<T: Measured>(repeats: usize, mut measure: impl FnMut() -> T) -> T {
+/// The median ([`stats::median`]) of `repeats` (at least one) values of `measure`.
+fn median_of_repeats<T: Measured>(repeats: usize, mut measure: impl FnMut() -> T) -> T {
     T::median((0..repeats.max(1)).map(|_| measure()).collect())
 }
 
-/// What [`median`] takes the median of: seconds, or seconds that may have failed.
+/// What [`median_of_repeats`] takes the median of: seconds, or seconds that may have failed
+/// (the first failure is the result).
 trait Measured: Sized {
     fn median(values: Vec<Self>) -> Self;
 }
 
 impl Measured for f64 {
-    fn median(values: Vec<f64>) -> f64 {
-        median_of(values)
+    fn median(mut values: Vec<f64>) -> f64 {
+        stats::median(&mut values)
     }
 }
 
 impl Measured for Result<f64> {
     fn median(values: Vec<Result<f64>>) -> Result<f64> {
-        Ok(median_of(values.into_iter().collect::<Result<Vec<f64>>>()?))
+        Ok(stats::median(
+            &mut values.into_iter().collect::<Result<Vec<f64>>>()?,
+        ))
     }
-}
-
-/// The median of seconds (the upper middle one of an even count).
-pub fn median_of(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// The least-squares slope of `ln t` against `ln n`.
-pub fn log_log_slope(points: &[(f64, f64)]) -> f64 {
-    let logs: Vec<(f64, f64)> = points.iter().map(|&(n, t)| (n.ln(), t.ln())).collect();
-    let count = logs.len() as f64;
-    let mean_x = logs.iter().map(|p| p.0).sum::<f64>() / count;
-    let mean_y = logs.iter().map(|p| p.1).sum::<f64>() / count;
-    let covariance: f64 = logs.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
-    let variance: f64 = logs.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
-    covariance / variance
 }
 
 /// `1.23 ms`, `45.6 µs`, `2.01 s`.
@@ -1230,14 +1219,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slopes_of_power_laws_are_their_exponents() {
-        let linear: Vec<(f64, f64)> = [1e4, 1e5, 1e6].iter().map(|&n| (n, 3e-9 * n)).collect();
-        assert!((log_log_slope(&linear) - 1.0).abs() < 1e-12);
-        let flat: Vec<(f64, f64)> = [1e4, 1e5, 1e6].iter().map(|&n| (n, 2e-5)).collect();
-        assert!(log_log_slope(&flat).abs() < 1e-12);
-    }
-
-    #[test]
     fn flop_counts_follow_the_weight_matrices() {
         let [small, large, logistic] = StepShape::REFERENCE;
         // 6 × (784·128 + 128·10) per example, 128 examples.
@@ -1256,6 +1237,5 @@ mod tests {
         assert_eq!(duration(2.014), "2.01 s");
         assert_eq!(duration(0.00123), "1.23 ms");
         assert_eq!(duration(4.56e-5), "45.6 µs");
-        assert_eq!(median_of(vec![3.0, 1.0, 2.0]), 2.0);
     }
 }

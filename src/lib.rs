@@ -20,6 +20,7 @@ pub mod rng;
 pub mod run_dir;
 pub mod schedule_table;
 pub mod solve;
+pub mod stats;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

@@ -28,7 +28,7 @@ use burn::lr_scheduler::LrScheduler;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 
-use super::{ExperimentOptions, Finding, Outcome, loglog_slope, median, write_csv};
+use super::{ExperimentOptions, Finding, Outcome, write_csv};
 use crate::batch::{Batch, gather};
 use crate::config::{Activation, Head, Init, ModelConfig, ModelKind};
 use crate::data::{Dataset, Targets};
@@ -38,6 +38,7 @@ use crate::optim::schedule::{Constant, InverseTime, Schedule};
 use crate::plot::{LineChart, Scale};
 use crate::rng::Rng;
 use crate::solve::{Objective, ObjectiveKind, solve};
+use crate::stats::{loglog_slope, median};
 use crate::train::trace::flat_parameters;
 use crate::{Result, device};
 
