@@ -1086,7 +1086,7 @@ pub fn write_synthetic_csv(path: &Path, n: usize, dim: usize, seed: u64) -> Resu
     for _ in 0..n {
         let x: Vec<f64> = (0..dim).map(|_| rng.normal()).collect();
         let z: f64 = x.iter().sum::<f64>() * weight;
-        let y = u8::from(rng.bernoulli(1.0 / (1.0 + (-z).exp())));
+        let y = u8::from(rng.bernoulli(stats::sigmoid(z)));
         for value in x {
             text.push_str(&format!("{value:.6},"));
         }

@@ -1,5 +1,6 @@
-//! Summary statistics of measured numbers, one definition each for the whole crate: the
-//! [`median`] of repeated timings and the [`loglog_slope`] of a cost against a size.
+//! Numerical helpers with one definition each for the whole crate: the [`median`] of repeated
+//! timings, the [`loglog_slope`] of a cost against a size, and the logistic function
+//! [`sigmoid`] of the lecture's models and synthetic data.
 //!
 //! A foundation module: it imports nothing of the crate, so every layer (data, model, solve,
 //! experiment, bench) may use it.
@@ -40,6 +41,18 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> f64 {
     let covariance: f64 = logs.iter().map(|(x, y)| (x - mean_x) * (y - mean_y)).sum();
     let variance: f64 = logs.iter().map(|(x, _)| (x - mean_x).powi(2)).sum();
     covariance / variance
+}
+
+/// The logistic function `σ(z) = 1 / (1 + e^{−z})`, computed without overflow for either sign
+/// (through `e^z / (1 + e^z)` for negative z): exactly 0.5 at 0, in [0, 1] everywhere, 0 and 1
+/// in the far tails; NaN for NaN.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
 }
 
 #[cfg(test)]
@@ -83,5 +96,20 @@ mod tests {
         assert!(loglog_slope(&[(1.0, 1.0), (2.0, 0.0)]).is_nan());
         assert!(loglog_slope(&[]).is_nan());
         assert!(loglog_slope(&[(3.0, 1.0), (3.0, 2.0), (3.0, 5.0)]).is_nan());
+    }
+
+    #[test]
+    fn sigmoid_is_stable_and_symmetric() {
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert!(sigmoid(-700.0) > 0.0 && sigmoid(-700.0) < 1e-300);
+        // σ(ln 3) = 1 / (1 + 1/3) = 3/4, σ(−ln 3) = (1/3) / (4/3) = 1/4.
+        assert!((sigmoid(3f64.ln()) - 0.75).abs() < 1e-15);
+        assert!((sigmoid(-(3f64.ln())) - 0.25).abs() < 1e-15);
+        for z in [0.1, 1.0, 5.0, 30.0] {
+            assert!((sigmoid(z) + sigmoid(-z) - 1.0).abs() < 1e-15, "{z}");
+        }
+        assert!(sigmoid(f64::NAN).is_nan());
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{Dataset, Targets};
 use crate::rng::Rng;
+use crate::stats::sigmoid;
 
 /// `n` examples with `x_i ~ N(0, 1)` and `y_i ~ Bernoulli(σ(a_star·x_i + b_star))`, drawn in
 /// the order x₀, y₀, x₁, y₁, ... from `Rng::new(seed)`. Classes 2, dim 1, feature `"x"`.
@@ -21,16 +22,6 @@ pub fn lecture_1d(n: usize, a_star: f64, b_star: f64, seed: u64) -> Dataset {
         dim: 1,
         targets: Targets::Classes { labels, classes: 2 },
         feature_names: vec!["x".to_string()],
-    }
-}
-
-/// The logistic function, without overflow for large |z|.
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 
@@ -74,12 +65,5 @@ mod tests {
         // The x's themselves are standard normal.
         let mean_x = data.features.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
         assert!(mean_x.abs() < 0.05, "{mean_x}");
-    }
-
-    #[test]
-    fn sigmoid_is_stable() {
-        assert_eq!(sigmoid(0.0), 0.5);
-        assert!(sigmoid(-1000.0) >= 0.0 && sigmoid(-1000.0) < 1e-300);
-        assert_eq!(sigmoid(1000.0), 1.0);
     }
 }

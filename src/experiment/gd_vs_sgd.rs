@@ -38,7 +38,7 @@ use crate::optim::schedule::{Constant, InverseTime, Schedule};
 use crate::plot::{LineChart, Scale};
 use crate::rng::Rng;
 use crate::solve::{Objective, ObjectiveKind, solve};
-use crate::stats::{loglog_slope, median};
+use crate::stats::{loglog_slope, median, sigmoid};
 use crate::train::trace::flat_parameters;
 use crate::{Result, device};
 
@@ -154,7 +154,7 @@ pub fn logistic_data(n: usize, d: usize, seed: u64) -> Dataset {
             z += w * x;
             features.push(x as f32);
         }
-        labels.push(u32::from(rng.bernoulli(1.0 / (1.0 + (-z).exp()))));
+        labels.push(u32::from(rng.bernoulli(sigmoid(z))));
     }
     Dataset {
         features,
