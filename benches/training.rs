@@ -18,8 +18,9 @@ use burn::tensor::Device;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use sgdlab::bench::{
     BareLoop, FullBatch, LearnerWorkload, OptimizerStep, Scratch, StepShape, optimizer_pairs,
-    synthetic_classes, time_evaluation, write_synthetic_mnist,
+    time_evaluation,
 };
+use sgdlab::data::{synthetic_classes, write_synthetic_mnist};
 
 /// The allocator `sgdlab` itself runs on (src/main.rs), so these figures are the binary's.
 #[global_allocator]

@@ -24,8 +24,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::batch::{Batch, BatchTargets, gather, permutation};
 use crate::config::{Activation, Config, Head, Init, ModelConfig, ModelKind};
-use crate::data::idx::write_idx;
-use crate::data::{Dataset, Targets};
+use crate::data::{Dataset, synthetic_classes, write_synthetic_csv, write_synthetic_mnist};
 use crate::eval::{CheckpointChoice, SplitChoice, evaluate_run};
 use crate::model::{Model, Problem};
 use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
@@ -1057,66 +1056,6 @@ impl OptimizerStep {
         }
         samples
     }
-}
-
-/// `n` examples of `dim` standard-normal features and uniform labels in `0..classes`.
-pub fn synthetic_classes(n: usize, dim: usize, classes: usize, seed: u64) -> Dataset {
-    let mut rng = Rng::new(seed);
-    let features = (0..n * dim).map(|_| rng.normal() as f32).collect();
-    let labels = (0..n).map(|_| rng.below(classes) as u32).collect();
-    Dataset {
-        features,
-        dim,
-        targets: Targets::Classes { labels, classes },
-        feature_names: (0..dim).map(|j| format!("x{j}")).collect(),
-    }
-}
-
-/// A CSV of `n` rows: `dim` standard-normal features `x0..` and a label `y` drawn from a
-/// logistic model with weights 1/√dim, so the classes overlap as real data's do.
-pub fn write_synthetic_csv(path: &Path, n: usize, dim: usize, seed: u64) -> Result<()> {
-    let mut rng = Rng::new(seed);
-    let header: Vec<String> = (0..dim)
-        .map(|j| format!("x{j}"))
-        .chain(["y".into()])
-        .collect();
-    let mut text = header.join(",");
-    text.push('\n');
-    let weight = 1.0 / (dim as f64).sqrt();
-    for _ in 0..n {
-        let x: Vec<f64> = (0..dim).map(|_| rng.normal()).collect();
-        let z: f64 = x.iter().sum::<f64>() * weight;
-        let y = u8::from(rng.bernoulli(stats::sigmoid(z)));
-        for value in x {
-            text.push_str(&format!("{value:.6},"));
-        }
-        text.push_str(&format!("{y}\n"));
-    }
-    std::fs::write(path, text).map_err(|e| Error::io("write", path, e))
-}
-
-/// The four MNIST IDX files in `dir` (created), random pixels and labels: MNIST's shapes
-/// (28 × 28, 10 classes) with `train` and `test` images.
-pub fn write_synthetic_mnist(dir: &Path, train: usize, test: usize, seed: u64) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let mut rng = Rng::new(seed);
-    for (prefix, n) in [("train", train), ("t10k", test)] {
-        let pixels: Vec<u8> = (0..n * 784).map(|_| rng.below(256) as u8).collect();
-        let labels: Vec<u8> = (0..n).map(|_| rng.below(10) as u8).collect();
-        write_idx(
-            &dir.join(format!("{prefix}-images-idx3-ubyte")),
-            &[n, 28, 28],
-            &pixels,
-            false,
-        )?;
-        write_idx(
-            &dir.join(format!("{prefix}-labels-idx1-ubyte")),
-            &[n],
-            &labels,
-            false,
-        )?;
-    }
-    Ok(())
 }
 
 /// A folder of the system's temporary directory for one benchmark session, removed when
