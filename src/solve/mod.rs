@@ -14,8 +14,8 @@
 //! - multinomial: `−ln softmax(z)_y = ln Σ_c e^{z_c} − z_y`, z = xW + b (log-sum-exp);
 //! - squared error: `(ŷ − y)²`, ŷ = w·x + b, without a ½ (as `model::loss` computes it).
 //!
-//! Linear regression has a closed form ([`least_squares`]); logistic and softmax regression
-//! do not (∇ℓ = 0 is transcendental, §1) and are solved by Newton's method ([`newton`]).
+//! Linear regression has a closed form (`least_squares`); logistic and softmax regression
+//! do not (∇ℓ = 0 is transcendental, §1) and are solved by Newton's method (`newton`).
 //! Plain f64 throughout, no Burn: the reference must not share the training code's f32 rounding.
 //!
 //! Parameters are flat, in the model's order (`train::trace::flat_parameters`): the weight
