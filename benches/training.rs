@@ -18,8 +18,9 @@ use burn::tensor::Device;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use sgdlab::bench::{
     BareLoop, FullBatch, LearnerWorkload, OptimizerStep, Scratch, StepShape, optimizer_pairs,
-    synthetic_classes, time_evaluation, write_synthetic_mnist,
+    time_evaluation,
 };
+use sgdlab::data::{synthetic_classes, write_synthetic_mnist};
 
 /// The allocator `sgdlab` itself runs on (src/main.rs), so these figures are the binary's.
 #[global_allocator]
@@ -92,7 +93,7 @@ fn mnist_mlp(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(MNIST_TRAIN as u64));
     let scratch = Scratch::new().expect("a scratch folder");
-    let mnist = scratch.path.join("mnist");
+    let mnist = scratch.path().join("mnist");
     write_synthetic_mnist(&mnist, MNIST_TRAIN, MNIST_TEST, 11).expect("IDX files written");
     for hidden in [128, 512] {
         let workload =
@@ -164,7 +165,7 @@ fn evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluation");
     group.sample_size(10);
     let scratch = Scratch::new().expect("a scratch folder");
-    let mnist = scratch.path.join("mnist");
+    let mnist = scratch.path().join("mnist");
     write_synthetic_mnist(&mnist, 1_280, MNIST_TEST, 11).expect("IDX files written");
     let run = LearnerWorkload::mnist_mlp(&mnist, 128, 1_280)
         .and_then(|workload| workload.run(&scratch))

@@ -9,7 +9,7 @@
 //! Layers, lowest first. A module imports only from its own layer or a lower one, and the
 //! modules form no cycle (`tests/layers.rs` reads this list and checks both):
 //!
-//! 1. [`error`], [`checks`], [`rng`], [`files`], [`device`]: errors, value checks, seeded randomness, file writing, devices
+//! 1. [`error`], [`checks`], [`rng`], [`stats`], [`files`], [`device`]: errors, value checks, seeded randomness, statistics, file writing, devices
 //! 2. [`optim`]: the optimizers and schedules, each with its settings (`[optimizer]`, `[schedule]` keys)
 //! 3. [`config`]: the TOML config, its sections and validation
 //! 4. [`data`], [`prepare`], [`batch`]: data sets, their split and scaling, mini-batches
@@ -37,6 +37,7 @@ pub mod rng;
 pub mod run_dir;
 pub mod schedule_table;
 pub mod solve;
+pub mod stats;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

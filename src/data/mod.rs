@@ -16,7 +16,9 @@ pub use embedded::{breast_cancer, diabetes, digits};
 pub use mnist::{Mnist, load_mnist};
 pub use split::{Splits, split};
 pub use standardize::Standardizer;
-pub use synthetic::lecture_1d;
+pub use synthetic::{
+    lecture_1d, synthetic_classes, synthetic_logistic, write_synthetic_csv, write_synthetic_mnist,
+};
 
 /// What is predicted for each example.
 #[derive(Debug, Clone, PartialEq)]

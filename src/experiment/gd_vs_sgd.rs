@@ -11,8 +11,9 @@
 //! Everything runs on the real code path: binary logistic regression ([`Model`]) on the
 //! default CPU device, its batch-mean loss from logits, Burn's autodiff for the gradient and
 //! our [`GradientDescent`] optimizer (full batch for GD, m = 10 uniform examples for SGD), on
-//! synthetic data `x ~ N(0, I_d)`, `y ~ Bernoulli(σ(w*·x))`: the label noise (and a small L2
-//! term) makes the minimizer f* exist, computed by [`crate::solve`].
+//! synthetic data `x ~ N(0, I_d)`, `y ~ Bernoulli(σ(w*·x))` ([`synthetic_logistic`]): the
+//! label noise (and a small L2 term) makes the minimizer f* exist, computed by
+//! [`crate::solve`].
 //!
 //! Work is counted from the shapes of the tensors each step multiplies (a multiply-add is two
 //! floating-point operations): the forward `X w` and the backward `Xᵀ δ` are `2md` each, the
@@ -28,16 +29,17 @@ use burn::lr_scheduler::LrScheduler;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 
-use super::{ExperimentOptions, Finding, Outcome, loglog_slope, median, write_csv};
+use super::{ExperimentOptions, Finding, Outcome, write_csv};
 use crate::batch::{Batch, gather};
 use crate::config::{Activation, Head, Init, ModelConfig, ModelKind};
-use crate::data::{Dataset, Targets};
+use crate::data::{Dataset, synthetic_classes, synthetic_logistic};
 use crate::model::{Model, Problem};
 use crate::optim::GradientDescent;
 use crate::optim::schedule::{Constant, InverseTime, Schedule};
 use crate::plot::{LineChart, Scale};
 use crate::rng::Rng;
 use crate::solve::{Objective, ObjectiveKind, solve};
+use crate::stats::{loglog_slope, median};
 use crate::train::trace::flat_parameters;
 use crate::{Result, device};
 
@@ -136,49 +138,6 @@ pub struct IterationCost {
     pub flops: f64,
     /// Median wall time of a step.
     pub seconds: f64,
-}
-
-/// n examples `x ~ N(0, I_d)` with `y ~ Bernoulli(σ(w*·x))`, `w*_j ~ N(0, 4/d)` (so w*·x has
-/// standard deviation 2, as in the lecture's 1-D problem).
-pub fn logistic_data(n: usize, d: usize, seed: u64) -> Dataset {
-    let mut rng = Rng::new(seed);
-    let scale = 2.0 / (d as f64).sqrt();
-    let w_star: Vec<f64> = (0..d).map(|_| scale * rng.normal()).collect();
-    let mut features = Vec::with_capacity(n * d);
-    let mut labels = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut z = 0.0;
-        for w in &w_star {
-            let x = rng.normal();
-            z += w * x;
-            features.push(x as f32);
-        }
-        labels.push(u32::from(rng.bernoulli(1.0 / (1.0 + (-z).exp()))));
-    }
-    Dataset {
-        features,
-        dim: d,
-        targets: Targets::Classes { labels, classes: 2 },
-        feature_names: (0..d).map(|j| format!("x{j}")).collect(),
-    }
-}
-
-/// n MNIST-shaped examples: 784 pixel intensities uniform in [0, 1), 10 classes uniform.
-/// Only the cost of a gradient is measured on them, which does not depend on the values.
-fn mnist_shaped_data(n: usize, seed: u64) -> Dataset {
-    const PIXELS: usize = 784;
-    let mut rng = Rng::new(seed);
-    let features = (0..n * PIXELS).map(|_| rng.next_f64() as f32).collect();
-    let labels = (0..n).map(|_| rng.below(10) as u32).collect();
-    Dataset {
-        features,
-        dim: PIXELS,
-        targets: Targets::Classes {
-            labels,
-            classes: 10,
-        },
-        feature_names: (0..PIXELS).map(|j| format!("pixel{j}")).collect(),
-    }
 }
 
 /// A zero-initialized logistic (two classes) or softmax model for `data` on `device`.
@@ -427,7 +386,9 @@ fn smoothness(data: &Dataset, l2: f64) -> f64 {
 /// The measured cost of one full gradient (n examples) over one mini-batch gradient (m), on
 /// an MNIST-shaped softmax regression: (n, time ratio, counted-work ratio, full s, batch s).
 fn mnist_ratio(n: usize, repeats: usize, device: &Device) -> Result<(f64, f64, f64, f64)> {
-    let data = mnist_shaped_data(n, SEED);
+    // Standard-normal pixels: only the cost of a gradient is measured, which does not
+    // depend on the values.
+    let data = synthetic_classes(n, 784, 10, SEED);
     let autodiff = device.clone().autodiff();
     let model = zero_model(&data, &autodiff)?;
     let full = gather(&data, &(0..n).collect::<Vec<_>>(), &autodiff);
@@ -469,7 +430,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         sizes_n_d
             .into_iter()
             .map(|(n, d)| {
-                let data = logistic_data(n, d, SEED);
+                let data = synthetic_logistic(n, d, SEED);
                 let gd = iteration_cost(&data, None, sizes.repeats, &device)?;
                 let sgd = iteration_cost(&data, Some(BATCH_SIZE), sizes.repeats, &device)?;
                 Ok((n, d, gd, sgd))
@@ -547,7 +508,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     }
 
     // Reaching ρ: GD with α = 1/L against SGD (m = 10) with an inverse-time decay.
-    let data = logistic_data(sizes.rho_n, sizes.fixed_d, SEED + 1);
+    let data = synthetic_logistic(sizes.rho_n, sizes.fixed_d, SEED + 1);
     let objective = Objective {
         kind: ObjectiveKind::Logistic,
         l2: WEIGHT_DECAY,

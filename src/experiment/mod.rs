@@ -250,39 +250,6 @@ pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<Path
     Ok(path.to_path_buf())
 }
 
-/// The least-squares slope of ln y against ln x: the exponent p of y ∝ x^p. Points with a
-/// non-positive coordinate are left out; NaN with fewer than two points.
-pub fn loglog_slope(points: &[(f64, f64)]) -> f64 {
-    let logs: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
-        .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    let count = logs.len() as f64;
-    if logs.len() < 2 {
-        return f64::NAN;
-    }
-    let mean_x = logs.iter().map(|p| p.0).sum::<f64>() / count;
-    let mean_y = logs.iter().map(|p| p.1).sum::<f64>() / count;
-    let covariance: f64 = logs.iter().map(|(x, y)| (x - mean_x) * (y - mean_y)).sum();
-    let variance: f64 = logs.iter().map(|(x, _)| (x - mean_x).powi(2)).sum();
-    covariance / variance
-}
-
-/// The median of `values` (sorted in place); NaN when empty.
-pub fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[middle]
-    } else {
-        0.5 * (values[middle - 1] + values[middle])
-    }
-}
-
 /// μ, the L2 weight of the breast-cancer experiments: the training split is linearly separable, so
 /// without a penalty ℓ has no minimizer and ℓ − ℓ* no meaning.
 pub const BREAST_CANCER_WEIGHT_DECAY: f64 = 0.01;
@@ -343,27 +310,4 @@ pub fn train_run(
         artifacts: runs.to_path_buf(),
         progress: crate::train::Progress::Quiet,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loglog_slope_recovers_the_exponent() {
-        let cubic: Vec<(f64, f64)> = [1.0, 3.0, 10.0, 30.0]
-            .iter()
-            .map(|&x| (x, 2.0 * x * x * x))
-            .collect();
-        assert!((loglog_slope(&cubic) - 3.0).abs() < 1e-12);
-        assert!(loglog_slope(&[(1.0, 5.0), (100.0, 5.0)]).abs() < 1e-12);
-        assert!(loglog_slope(&[(1.0, 1.0), (2.0, 0.0)]).is_nan());
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert!(median(&mut []).is_nan());
-    }
 }

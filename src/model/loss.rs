@@ -82,12 +82,11 @@ mod tests {
         let labels = [1i64, 0, 1, 0];
         let (value, dz) = binary(&logits, &labels);
         let m = logits.len() as f64;
-        let sigma = |z: f64| 1.0 / (1.0 + (-z).exp());
         let mut expected_value = 0.0;
         for (j, (&z, &y)) in logits.iter().zip(&labels).enumerate() {
             let (z, y) = (f64::from(z), y as f64);
             expected_value += ((1.0 + z.exp()).ln() - y * z) / m;
-            let expected = (sigma(z) - y) / m;
+            let expected = (crate::stats::sigmoid(z) - y) / m;
             assert!(
                 (f64::from(dz[j]) - expected).abs() < 1e-6,
                 "z = {z}: {} vs {expected}",

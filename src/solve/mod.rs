@@ -32,6 +32,7 @@ pub use report::{OptimumReport, default_optimum_path, solve_config, write_optimu
 
 use crate::config::{Config, ModelKind, OptimizerConfig};
 use crate::data::{Dataset, Targets};
+use crate::stats::sigmoid;
 use crate::{Result, bail};
 
 /// Which loss ℓ̂ the objective averages.
@@ -421,16 +422,6 @@ fn config_classes(config: &Config) -> Option<usize> {
     }
 }
 
-/// `σ(z) = 1 / (1 + e^{−z})`, without overflow for either sign.
-pub(crate) fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// `softplus(z) = ln(1 + e^z) = max(z, 0) + ln(1 + e^{−|z|})`, finite for every finite z.
 pub(crate) fn softplus(z: f64) -> f64 {
     z.max(0.0) + (-z.abs()).exp().ln_1p()
@@ -552,12 +543,9 @@ mod tests {
     }
 
     #[test]
-    fn softplus_and_sigmoid_are_stable() {
+    fn softplus_is_stable() {
         assert_eq!(softplus(1000.0), 1000.0);
         assert_eq!(softplus(-1000.0), 0.0);
         assert!((softplus(0.0) - 2f64.ln()).abs() < 1e-16);
-        assert_eq!(sigmoid(-1000.0), 0.0);
-        assert_eq!(sigmoid(1000.0), 1.0);
-        assert_eq!(sigmoid(0.0), 0.5);
     }
 }
