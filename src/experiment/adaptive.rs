@@ -20,6 +20,10 @@ use super::problems::{
 };
 use super::{ExperimentOptions, Finding, Outcome, breast_cancer_logistic, train_run};
 use crate::Result;
+use crate::config::{
+    AdagradConfig, AdamConfig, MomentumConfig, OptimizerConfig, RmspropConfig, ScheduleConfig,
+    SgdConfig,
+};
 use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
 use crate::plot::{LineChart, RunData, Scale, Series};
 use crate::run_dir::RunDir;
@@ -46,31 +50,40 @@ const QUADRATIC_TARGET: f64 = 1e-4;
 /// against. (No symbol here: in this file μ is the quadratic's smallest curvature.)
 const BREAST_CANCER_L2: f64 = 1e-3;
 
-/// The optimizers trained on breast cancer: key, legend, the `[optimizer]` table (each
-/// method's usual α; everything else the config defaults).
-const BREAST_CANCER: [(&str, &str, &str); 5] = [
-    ("gd", "SGD α=0.1", "name = \"sgd\"\nlearning_rate = 0.1"),
-    (
-        "momentum",
-        "momentum λ=0.9 α=0.01",
-        "name = \"momentum\"\nlearning_rate = 0.01\nmomentum = 0.9",
-    ),
-    (
-        "adagrad",
-        "AdaGrad α=0.1",
-        "name = \"adagrad\"\nlearning_rate = 0.1",
-    ),
-    (
-        "rmsprop",
-        "RMSProp α=0.01",
-        "name = \"rmsprop\"\nlearning_rate = 0.01",
-    ),
-    (
-        "adam",
-        "Adam α=0.01",
-        "name = \"adam\"\nlearning_rate = 0.01",
-    ),
-];
+/// The optimizers trained on breast cancer: key, legend, and the optimizer at the method's
+/// usual α with the L2 weight [`BREAST_CANCER_L2`], everything else at its default.
+fn breast_cancer_optimizers() -> [(&'static str, &'static str, OptimizerConfig); 5] {
+    let mut sgd = SgdConfig::new(0.1);
+    sgd.weight_decay = BREAST_CANCER_L2;
+    let mut momentum = MomentumConfig::new(0.01);
+    momentum.momentum = 0.9;
+    momentum.weight_decay = BREAST_CANCER_L2;
+    let mut adagrad = AdagradConfig::new(0.1);
+    adagrad.weight_decay = BREAST_CANCER_L2;
+    let mut rmsprop = RmspropConfig::new(0.01);
+    rmsprop.weight_decay = BREAST_CANCER_L2;
+    let mut adam = AdamConfig::new(0.01);
+    adam.weight_decay = BREAST_CANCER_L2;
+    [
+        ("gd", "SGD α=0.1", OptimizerConfig::Sgd(sgd)),
+        (
+            "momentum",
+            "momentum λ=0.9 α=0.01",
+            OptimizerConfig::Momentum(momentum),
+        ),
+        (
+            "adagrad",
+            "AdaGrad α=0.1",
+            OptimizerConfig::Adagrad(adagrad),
+        ),
+        (
+            "rmsprop",
+            "RMSProp α=0.01",
+            OptimizerConfig::Rmsprop(rmsprop),
+        ),
+        ("adam", "Adam α=0.01", OptimizerConfig::Adam(adam)),
+    ]
+}
 
 /// The five methods on a quadratic, from `start`. GD gets its best constant step
 /// 2/(L + μ); the others a round α that works (AdaGrad 1, RMSProp and Adam 0.1).
@@ -201,17 +214,15 @@ fn compare_on_quadratic(
     Ok(comparison)
 }
 
-/// Trains one optimizer (its `[optimizer]` table) on breast cancer into `runs/KEY` under the
-/// experiment's directory, with mini-batches of 32, a constant α and the L2 penalty
-/// ½ [`BREAST_CANCER_L2`] ‖Θ‖², and reads its metrics back.
+/// Trains one optimizer on breast cancer into `runs/KEY` under the experiment's directory,
+/// with mini-batches of 32 and a constant α, and reads its metrics back.
 fn train_breast_cancer(
     options: &ExperimentOptions,
     key: &str,
-    optimizer: &str,
+    optimizer: OptimizerConfig,
     epochs: usize,
 ) -> Result<RunData> {
-    let optimizer = format!("{optimizer}\nweight_decay = {BREAST_CANCER_L2:?}");
-    let config = breast_cancer_logistic(&optimizer, "name = \"constant\"", 32, epochs, false)?;
+    let config = breast_cancer_logistic(optimizer, ScheduleConfig::default(), 32, epochs, false)?;
     let result = train_run(&options.out_dir.join("runs"), key, config)?;
     RunData::load(&RunDir::new(result.run_dir.path))
 }
@@ -270,7 +281,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     .y_scale(Scale::Log);
     let mut columns = Vec::new();
     let mut finals = Vec::new();
-    for (color, (key, label, optimizer)) in BREAST_CANCER.iter().enumerate() {
+    for (color, (key, label, optimizer)) in breast_cancer_optimizers().into_iter().enumerate() {
         let run = train_breast_cancer(options, key, optimizer, epochs)?;
         let suboptimality = run.per_epoch(crate::plot::SUBOPTIMALITY);
         let loss = run.per_epoch("train_loss");
@@ -281,7 +292,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
             loss.last().map_or(f64::NAN, |&(_, l)| l),
         );
         finals.push(format!("{label} {last:.2e}"));
-        chart.add(Series::new(*label, suboptimality.clone()).color(color));
+        chart.add(Series::new(label, suboptimality.clone()).color(color));
         columns.push((format!("{key}_suboptimality"), suboptimality));
         columns.push((format!("{key}_train_loss"), loss));
     }

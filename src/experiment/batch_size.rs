@@ -24,6 +24,7 @@ use super::{
     BREAST_CANCER_WEIGHT_DECAY, ExperimentOptions, Finding, Outcome, breast_cancer_sgd, train_run,
     write_csv,
 };
+use crate::config::ScheduleConfig;
 use crate::plot::{LineChart, RunData, Scale, Table};
 use crate::prepare::prepare;
 use crate::solve::{Objective, solve};
@@ -67,7 +68,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     let dir = &options.out_dir;
     let runs = dir.join("runs");
     // The training split every run sees (same seed, same standardization) and its f*.
-    let probe = breast_cancer_sgd(LEARNING_RATE, 1, epochs, "name = \"constant\"", true)?;
+    let probe = breast_cancer_sgd(LEARNING_RATE, 1, epochs, ScheduleConfig::default(), true)?;
     let train = prepare(&probe.data, false, probe.training.seed, None)?
         .splits
         .train;
@@ -100,7 +101,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         } else {
             format!("m = {m}")
         };
-        let config = breast_cancer_sgd(LEARNING_RATE, m, epochs, "name = \"constant\"", true)?;
+        let config = breast_cancer_sgd(LEARNING_RATE, m, epochs, ScheduleConfig::default(), true)?;
         let result = train_run(&runs, &format!("m{m}"), config)?;
         let run = RunData::load(&result.run_dir)?;
         let steps_per_epoch = n.div_ceil(m);

@@ -18,6 +18,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::config::{
+    Config, DataConfig, DataSource, Init, ModelConfig, ModelKind, OptimizerConfig, ScheduleConfig,
+    SgdConfig, SuboptimalityTracking,
+};
 use crate::files::write_atomically;
 use crate::plot::Written;
 use crate::run_dir::fresh_run_path;
@@ -255,23 +259,25 @@ pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<Path
 pub const BREAST_CANCER_WEIGHT_DECAY: f64 = 0.01;
 
 /// Logistic regression from Θ = 0 on the embedded breast-cancer data (seed 42 split), trained
-/// with `optimizer` and `schedule` (the bodies of the `[optimizer]` and `[schedule]` tables,
-/// e.g. `name = "constant"`), `batch_size` and `epochs`, tracking ℓ − ℓ* every epoch: a config
-/// built in code and checked like a file.
+/// with `optimizer` and `schedule`, `batch_size` and `epochs`, tracking ℓ − ℓ* every epoch: a
+/// config built in code and validated like a file.
 pub fn breast_cancer_logistic(
-    optimizer: &str,
-    schedule: &str,
+    optimizer: OptimizerConfig,
+    schedule: ScheduleConfig,
     batch_size: usize,
     epochs: usize,
     trace_parameters: bool,
-) -> Result<crate::config::Config> {
-    let text = format!(
-        "[data]\nsource = \"breast_cancer\"\n\n[model]\nkind = \"logistic\"\ninit = \"zeros\"\n\n\
-         [optimizer]\n{optimizer}\n\n\
-         [schedule]\n{schedule}\n\n\
-         [training]\nepochs = {epochs}\nbatch_size = {batch_size}\nseed = 42\ntrace_parameters = {trace_parameters}\nsuboptimality = \"on\"\n"
-    );
-    crate::config::Config::from_toml(&text, "the experiment's config", &[])
+) -> Result<Config> {
+    let mut model = ModelConfig::new(ModelKind::Logistic);
+    model.init = Init::Zeros;
+    let mut config = Config::new(DataConfig::new(DataSource::BreastCancer), model, optimizer);
+    config.schedule = schedule;
+    config.training.epochs = epochs;
+    config.training.batch_size = batch_size;
+    config.training.seed = 42;
+    config.training.trace_parameters = trace_parameters;
+    config.training.suboptimality = SuboptimalityTracking::On;
+    config.validated("the experiment's config")
 }
 
 /// [`breast_cancer_logistic`] with SGD at α^(0) = `learning_rate` and
@@ -280,13 +286,18 @@ pub fn breast_cancer_sgd(
     learning_rate: f64,
     batch_size: usize,
     epochs: usize,
-    schedule: &str,
+    schedule: ScheduleConfig,
     trace_parameters: bool,
-) -> Result<crate::config::Config> {
-    let optimizer = format!(
-        "name = \"sgd\"\nlearning_rate = {learning_rate:?}\nweight_decay = {BREAST_CANCER_WEIGHT_DECAY:?}"
-    );
-    breast_cancer_logistic(&optimizer, schedule, batch_size, epochs, trace_parameters)
+) -> Result<Config> {
+    let mut sgd = SgdConfig::new(learning_rate);
+    sgd.weight_decay = BREAST_CANCER_WEIGHT_DECAY;
+    breast_cancer_logistic(
+        OptimizerConfig::Sgd(sgd),
+        schedule,
+        batch_size,
+        epochs,
+        trace_parameters,
+    )
 }
 
 /// Trains `config` quietly into `runs/<name>`, replacing a run of that name an earlier run

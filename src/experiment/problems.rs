@@ -11,6 +11,9 @@ use std::ops::Range;
 use burn::optim::Optimizer;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use crate::config::{
+    Config, DataConfig, DataSource, ModelConfig, ModelKind, OptimizerConfig, SgdConfig,
+};
 use crate::data::{Dataset, Targets};
 use crate::model::loss::binary_cross_entropy_with_logits;
 use crate::plot::{ContourChart, Grid, Series, geometric_levels};
@@ -134,11 +137,14 @@ impl Problem {
     pub fn lecture_logistic(n: usize, seed: u64, device: &Device) -> Result<Problem> {
         let (a_star, b_star) = (2.0, -1.0);
         let data = crate::data::lecture_1d(n, a_star, b_star, seed);
-        let objective = Objective::for_config(&crate::config::Config::from_toml(
-            LOGISTIC_OBJECTIVE,
-            "the lecture_1d objective",
-            &[],
-        )?)?;
+        // Only the model and data kinds decide the objective: the 1-D logistic loss.
+        let config = Config::new(
+            DataConfig::new(DataSource::Lecture1d),
+            ModelConfig::new(ModelKind::Logistic),
+            OptimizerConfig::Sgd(SgdConfig::new(1.0)),
+        )
+        .validated("the lecture_1d objective")?;
+        let objective = Objective::for_config(&config)?;
         let optimum = solve(&objective, &data)?;
         let [a, b] = optimum.parameters[..] else {
             return Err(Error::new(
@@ -245,17 +251,6 @@ impl Problem {
         chart
     }
 }
-
-/// The config whose objective is the 1-D logistic loss (only the model and data kinds matter).
-const LOGISTIC_OBJECTIVE: &str = r#"
-[data]
-source = "lecture_1d"
-[model]
-kind = "logistic"
-[optimizer]
-name = "gd"
-learning_rate = 1.0
-"#;
 
 /// One optimizer's walk over a problem.
 #[derive(Debug, Clone, PartialEq)]

@@ -23,6 +23,10 @@ use std::fmt::Write as _;
 
 use super::{ExperimentOptions, Finding, Outcome, breast_cancer_sgd, train_run, write_csv};
 use crate::Result;
+use crate::config::{
+    CosineScheduleConfig, ExponentialScheduleConfig, InverseTimeRecursiveScheduleConfig,
+    InverseTimeScheduleConfig, LinearScheduleConfig, ScheduleConfig, StepScheduleConfig,
+};
 use crate::plot::{LineChart, RunData, Scale};
 use crate::schedule_table::schedule_table;
 
@@ -37,46 +41,42 @@ const LAST_EPOCHS_AVERAGED: usize = 3;
 
 /// `[schedule]` bodies of every family, parametrized to go from α^(0) to α^(0)/100 in
 /// `steps` optimizer steps.
-fn families(steps: usize) -> Vec<(&'static str, String)> {
+fn families(steps: usize) -> Vec<(&'static str, ScheduleConfig)> {
     let t = steps as f64;
     let ln = FINAL_FRACTION.ln();
     let last = INITIAL_LEARNING_RATE / FINAL_FRACTION;
     vec![
-        ("constant", "name = \"constant\"".to_string()),
+        ("constant", ScheduleConfig::default()),
         (
             "linear",
-            format!("name = \"linear\"\nrho = {t:?}\nfinal_learning_rate = {last:?}"),
+            ScheduleConfig::Linear(LinearScheduleConfig::new(t, last)),
         ),
         (
             "inverse_time_recursive",
             // Π_{s<T} (1 + ρ s) ≈ e^(ρ T²/2) = 100.
-            format!(
-                "name = \"inverse_time_recursive\"\nrho = {:?}",
-                2.0 * ln / (t * t)
-            ),
+            ScheduleConfig::InverseTimeRecursive(InverseTimeRecursiveScheduleConfig::new(
+                2.0 * ln / (t * t),
+            )),
         ),
         (
             "inverse_time",
-            format!(
-                "name = \"inverse_time\"\nrho = {:?}",
-                (FINAL_FRACTION - 1.0) / t
-            ),
+            ScheduleConfig::InverseTime(InverseTimeScheduleConfig::new((FINAL_FRACTION - 1.0) / t)),
         ),
         (
             "exponential",
-            format!("name = \"exponential\"\nrho = {:?}", ln / t),
+            ScheduleConfig::Exponential(ExponentialScheduleConfig::new(ln / t)),
         ),
         (
             "step",
-            format!(
-                "name = \"step\"\ngamma = 0.1\nevery = {}",
-                // Two drops by 10: at T/3 and 2T/3.
-                steps.div_ceil(3).max(1)
-            ),
+            // Two drops by 10: at T/3 and 2T/3.
+            ScheduleConfig::Step(StepScheduleConfig::new(
+                0.1,
+                steps.div_ceil(3).max(1) as u64,
+            )),
         ),
         (
             "cosine",
-            format!("name = \"cosine\"\nperiod = {steps}\nmin_learning_rate = {last:?}"),
+            ScheduleConfig::Cosine(CosineScheduleConfig::new(steps as u64, last, false, 1)),
         ),
     ]
 }
@@ -89,7 +89,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
         INITIAL_LEARNING_RATE,
         BATCH_SIZE,
         epochs,
-        "name = \"constant\"",
+        ScheduleConfig::default(),
         false,
     )?;
     let steps_per_epoch = schedule_table(&probe, Some(1))?.steps_per_epoch;
@@ -114,8 +114,7 @@ pub fn run(options: &ExperimentOptions) -> Result<Outcome> {
     let runs = dir.join("runs");
 
     for (name, schedule) in families(steps) {
-        let config =
-            breast_cancer_sgd(INITIAL_LEARNING_RATE, BATCH_SIZE, epochs, &schedule, false)?;
+        let config = breast_cancer_sgd(INITIAL_LEARNING_RATE, BATCH_SIZE, epochs, schedule, false)?;
         let table = schedule_table(&config, Some(steps))?;
         for (row, alpha) in alphas.iter_mut().zip(&table.rows) {
             row.push(alpha.learning_rate);

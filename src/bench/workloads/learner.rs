@@ -5,7 +5,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::bench::Scratch;
-use crate::config::Config;
+use crate::config::{
+    Config, DataConfig, DataSource, Init, ModelConfig, ModelKind, MomentumConfig, MomentumForm,
+    OptimizerConfig, SgdConfig, SuboptimalityTracking,
+};
 use crate::eval::{SplitChoice, evaluate_run};
 use crate::run_dir::RunDir;
 use crate::train::CheckpointChoice;
@@ -33,14 +36,12 @@ impl LearnerWorkload {
     /// The quickstart (breast cancer, m = 10: 398 training examples, 40 steps an epoch) for
     /// `epochs` epochs, plain SGD, without the suboptimality column.
     pub fn logistic(epochs: usize) -> Result<Self> {
-        let data = r#"
-source = "breast_cancer"
-standardize = true
-validation_fraction = 0.15
-test_fraction = 0.15
-"#;
         Ok(Self {
-            config: logistic_sgd(data, epochs, "bench (logistic)")?,
+            config: logistic_sgd(
+                DataConfig::new(DataSource::BreastCancer),
+                epochs,
+                "bench (logistic)",
+            )?,
             steps: epochs * 40,
         })
     }
@@ -49,19 +50,13 @@ test_fraction = 0.15
     /// 30 features and a label `y` (see [`crate::data::write_synthetic_csv`]), all of them
     /// training data.
     pub fn logistic_csv(csv: &Path, examples: usize) -> Result<Self> {
-        let data = format!(
-            r#"
-source = "csv"
-path = {path:?}
-label = "y"
-standardize = true
-validation_fraction = 0.0
-test_fraction = 0.0
-"#,
-            path = csv.display().to_string()
-        );
+        let mut data = DataConfig::new(DataSource::Csv);
+        data.path = Some(csv.to_path_buf());
+        data.label = Some("y".into());
+        data.validation_fraction = 0.0;
+        data.test_fraction = 0.0;
         Ok(Self {
-            config: logistic_sgd(&data, 1, "bench (logistic csv)")?,
+            config: logistic_sgd(data, 1, "bench (logistic csv)")?,
             steps: examples.div_ceil(10),
         })
     }
@@ -70,36 +65,19 @@ test_fraction = 0.0
     /// in `mnist` (see [`crate::data::write_synthetic_mnist`]) with `examples` training
     /// images; no validation split, so the epoch is all training.
     pub fn mnist_mlp(mnist: &Path, hidden: usize, examples: usize) -> Result<Self> {
-        let config = Config::from_toml(
-            &format!(
-                r#"
-[data]
-source = "mnist"
-path = {path:?}
-standardize = false
-validation_fraction = 0.0
-[model]
-kind = "mlp"
-hidden = [{hidden}]
-activation = "relu"
-[optimizer]
-name = "momentum"
-learning_rate = 0.01
-momentum = 0.9
-form = "pytorch"
-[training]
-epochs = 1
-batch_size = 128
-seed = 42
-device = "cpu"
-"#,
-                path = mnist.display().to_string()
-            ),
-            "bench (mnist mlp)",
-            &[],
-        )?;
+        let mut data = DataConfig::new(DataSource::Mnist);
+        data.path = Some(mnist.to_path_buf());
+        data.standardize = false;
+        data.validation_fraction = 0.0;
+        let mut model = ModelConfig::new(ModelKind::Mlp);
+        model.hidden = vec![hidden];
+        let mut momentum = MomentumConfig::new(0.01);
+        momentum.form = MomentumForm::Pytorch;
+        let mut config = Config::new(data, model, OptimizerConfig::Momentum(momentum));
+        config.training.epochs = 1;
+        config.training.batch_size = 128;
         Ok(Self {
-            config,
+            config: config.validated("bench (mnist mlp)")?,
             steps: examples.div_ceil(128),
         })
     }
@@ -133,31 +111,16 @@ device = "cpu"
 
 /// The learner rows' logistic regression: from zeros, plain SGD at α = 0.1 with m = 10, seed
 /// 42 on the CPU, without the suboptimality column (its f* solve and per-epoch full-data loss
-/// are not the step being measured), for `epochs` epochs on the data of `data`, the body of
-/// the `[data]` table; `source` names the config in its errors.
-fn logistic_sgd(data: &str, epochs: usize, source: &str) -> Result<Config> {
-    Config::from_toml(
-        &format!(
-            r#"
-[data]
-{data}
-[model]
-kind = "logistic"
-init = "zeros"
-[optimizer]
-name = "sgd"
-learning_rate = 0.1
-[training]
-epochs = {epochs}
-batch_size = 10
-seed = 42
-device = "cpu"
-suboptimality = "off"
-"#
-        ),
-        source,
-        &[],
-    )
+/// are not the step being measured), for `epochs` epochs on `data`; `source` names the config
+/// in its errors.
+fn logistic_sgd(data: DataConfig, epochs: usize, source: &str) -> Result<Config> {
+    let mut model = ModelConfig::new(ModelKind::Logistic);
+    model.init = Init::Zeros;
+    let mut config = Config::new(data, model, OptimizerConfig::Sgd(SgdConfig::new(0.1)));
+    config.training.epochs = epochs;
+    config.training.batch_size = 10;
+    config.training.suboptimality = SuboptimalityTracking::Off;
+    config.validated(source)
 }
 
 /// Seconds `sgdlab eval` takes on the run's last checkpoint and test split.

@@ -43,12 +43,15 @@ macro_rules! closed_form_lr_scheduler {
 /// `flatten` on a struct with `deny_unknown_fields` (serde.rs, "Field attributes", flatten), and
 /// a misspelt key must stay an error that names it.
 macro_rules! schedule_config {
-    ($(#[$meta:meta])* $name:ident { $($body:tt)* }) => {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $($(#[$field_meta:meta])* pub $field:ident: $type:ty,)* }
+    ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $($body)*
+            $($(#[$field_meta])* pub $field: $type,)*
             /// What t counts: optimizer steps (default) or epochs.
             #[serde(default)]
             pub unit: $crate::optim::schedule::ScheduleUnit,
@@ -58,6 +61,20 @@ macro_rules! schedule_config {
             /// α_start, the rate the warmup starts from.
             #[serde(default)]
             pub warmup_start: f64,
+        }
+
+        impl $name {
+            /// These settings, counted in optimizer steps, without a warmup (set `unit`,
+            /// `warmup` and `warmup_start` to change that).
+            #[allow(clippy::new_without_default)]
+            pub fn new($($field: $type),*) -> Self {
+                Self {
+                    $($field,)*
+                    unit: $crate::optim::schedule::ScheduleUnit::Step,
+                    warmup: 0,
+                    warmup_start: 0.0,
+                }
+            }
         }
 
         impl $crate::optim::schedule::ScheduleKeys for $name {
