@@ -3,26 +3,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{assert_one_line_error, run_sgdlab as sgdlab};
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    std::fs::write(dir.join(name), text).unwrap();
-    name.to_string()
-}
-
-const GOOD: &str = r#"
-[data]
-source = "breast_cancer"
-[model]
-kind = "logistic"
-[optimizer]
-name = "sgd"
-learning_rate = 0.1
-[training]
-epochs = 1
-"#;
+use common::{GOOD, assert_one_line_error, run_sgdlab as sgdlab, write};
 
 #[test]
 fn bad_configs_name_the_file_and_key() {

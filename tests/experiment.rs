@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{assert_one_line_error, assert_png, run_sgdlab};
+use common::{assert_one_line_error, assert_png, number, run_sgdlab};
 use sgdlab::experiment::{EXPERIMENTS, Outcome, find, run_experiment};
 
 /// Runs the experiment `name` in --quick mode into a fresh temporary root.
@@ -15,13 +15,6 @@ fn quick(name: &str) -> (tempfile::TempDir, Outcome) {
     let root = tempfile::tempdir().unwrap();
     let outcome = run_experiment(find(name).unwrap(), true, root.path()).unwrap();
     (root, outcome)
-}
-
-fn number(outcome: &Outcome, key: &str) -> f64 {
-    *outcome
-        .numbers
-        .get(key)
-        .unwrap_or_else(|| panic!("no number {key:?} in {:?}", outcome.numbers.keys()))
 }
 
 /// The SVG parses as XML with an `<svg>` root of 800 × 500 and holds every `labels` text;

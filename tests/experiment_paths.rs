@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::assert_png;
+use common::{assert_png, number};
 use sgdlab::experiment::{Outcome, find, run_experiment};
 
 /// Runs experiment `name` quickly into a fresh temporary directory.
@@ -14,13 +14,6 @@ fn run(name: &str) -> (tempfile::TempDir, Outcome) {
     let experiment = find(name).unwrap();
     let outcome = run_experiment(experiment, true, root.path()).unwrap();
     (root, outcome)
-}
-
-fn number(outcome: &Outcome, key: &str) -> f64 {
-    *outcome
-        .numbers
-        .get(key)
-        .unwrap_or_else(|| panic!("no number {key:?} in {:?}", outcome.numbers.keys()))
 }
 
 /// The text nodes of an SVG, after checking that it parses and has the figure's size.

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::{GOOD, write};
 use sgdlab::config::Config;
 use sgdlab::optim::schedule::learning_rates;
 use sgdlab::schedule_table::schedule_table;
@@ -359,28 +358,9 @@ fn name_constant_alone_is_the_default_schedule() {
     assert!(resolved.contains("warmup = 0"), "{resolved}");
 }
 
-const GOOD: &str = r#"
-[data]
-source = "breast_cancer"
-[model]
-kind = "logistic"
-[optimizer]
-name = "sgd"
-learning_rate = 0.1
-[schedule]
-name = "constant"
-[training]
-epochs = 1
-"#;
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    std::fs::write(dir.join(name), text).unwrap();
-    name.to_string()
-}
-
-/// GOOD with its `[schedule]` body replaced.
+/// [`common::GOOD`] with `[schedule]` set to `body`.
 fn with_schedule(body: &str) -> String {
-    GOOD.replace("name = \"constant\"", body)
+    GOOD.replace("[training]", &format!("[schedule]\n{body}\n[training]"))
 }
 
 #[test]

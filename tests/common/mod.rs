@@ -106,3 +106,31 @@ pub fn assert_png(path: &Path, width: u32, height: u32) {
         path.display()
     );
 }
+
+/// A minimal valid config (breast cancer, logistic, SGD, one epoch) for tests to break one key
+/// of; it has no `[schedule]` section, so the schedule is the default.
+pub const GOOD: &str = r#"
+[data]
+source = "breast_cancer"
+[model]
+kind = "logistic"
+[optimizer]
+name = "sgd"
+learning_rate = 0.1
+[training]
+epochs = 1
+"#;
+
+/// Writes `text` to `dir/name` and returns `name`.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    std::fs::write(dir.join(name), text).unwrap();
+    name.to_string()
+}
+
+/// The experiment's named number `key`.
+pub fn number(outcome: &sgdlab::experiment::Outcome, key: &str) -> f64 {
+    *outcome
+        .numbers
+        .get(key)
+        .unwrap_or_else(|| panic!("no number {key:?} in {:?}", outcome.numbers.keys()))
+}
