@@ -5,7 +5,6 @@ mod batch_log;
 pub mod checkpoint;
 pub mod data_parallel;
 mod dry_run;
-mod train_log;
 mod full_batch;
 pub mod line_search;
 mod metrics;
@@ -14,6 +13,7 @@ mod renderer;
 mod step;
 pub mod suboptimality;
 pub mod trace;
+mod train_log;
 
 pub use checkpoint::{CheckpointChoice, load_model};
 pub use dry_run::{DryRunSummary, dry_run};
@@ -39,10 +39,10 @@ use crate::config::{
     AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, LineSearch, SuboptimalityTracking, first_difference,
 };
 use crate::data::{Dataset, Splits, Standardizer};
+use crate::files::write_atomically;
 use crate::model::{Model, Problem};
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
-use crate::files::write_atomically;
 use crate::run_dir::{EpochRow, RunDir, Session, fresh_run_path, read_metrics_csv};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
 use crate::train::data_parallel::{
@@ -76,12 +76,14 @@ pub enum Progress {
     Auto,
     /// Plain lines, one per epoch.
     Lines,
+    /// Plain lines on standard error, standard output left to a JSON document (`--json`).
+    LinesOnStderr,
     /// Nothing (library use, tests).
     Quiet,
 }
 
-/// What a finished training left behind.
-#[derive(Debug, Clone)]
+/// What a finished training left behind (`train --json` prints it).
+#[derive(Debug, Clone, Serialize)]
 pub struct TrainResult {
     pub run_dir: RunDir,
     pub epochs: usize,
@@ -233,16 +235,24 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             eprintln!("warning: {warning}");
         }
         if let Some((_, optimum)) = &optimum {
-            println!(
+            let line = format!(
                 "exact optimum: ℓ(f*) = {:.12} ({}, {} iterations, ‖∇ℓ‖ = {:.1e})",
                 optimum.loss, optimum.method, optimum.iterations, optimum.gradient_norm
             );
+            match request.progress {
+                Progress::LinesOnStderr => eprintln!("{line}"),
+                _ => println!("{line}"),
+            }
         }
     }
 
     let dashboard = request.progress == Progress::Auto && std::io::stdout().is_terminal();
-    let print_lines = request.progress == Progress::Lines
-        || (request.progress == Progress::Auto && (!dashboard || line_search));
+    let print_lines = match request.progress {
+        Progress::LinesOnStderr => metrics::ProgressLines::Stderr,
+        Progress::Lines => metrics::ProgressLines::Stdout,
+        Progress::Auto if !dashboard || line_search => metrics::ProgressLines::Stdout,
+        Progress::Auto | Progress::Quiet => metrics::ProgressLines::Off,
+    };
     let log = metrics::RunLog::open(
         run.metrics_path(),
         run.steps_path(),
@@ -491,9 +501,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
     let problem_is_classification = train.classes().is_some();
     let log_path = run.train_log_path();
     let mut training = SupervisedTraining::new(&run.path, train_loader, valid_loader)
-        .with_application_logger(Some(Box::new(train_log::TrainLog::new(
-            log_path.clone(),
-        ))))
+        .with_application_logger(Some(Box::new(train_log::TrainLog::new(log_path.clone()))))
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
         .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))
@@ -603,7 +611,7 @@ fn main_device_name(config: &Config) -> &str {
 }
 
 /// The device(s) for run.json: `wgpu:0`, or `cpu,cpu` for data-parallel training.
-fn device_label(config: &Config) -> String {
+pub fn device_label(config: &Config) -> String {
     match config.training.devices.as_slice() {
         [] => config.training.device.clone(),
         devices => devices.join(","),
