@@ -14,8 +14,8 @@
 //! 4. [`model`], [`optim`], [`solve`]: the models and their evaluation, the optimizers and schedules, the exact optimum
 //! 5. [`run_dir`]: a run directory's layout and its files' readers and writers
 //! 6. [`train`]: burn-train's learner, the line-search loop, checkpoints and resume
-//! 7. [`eval`], [`schedule_table`], [`plot`]: commands and figures over runs and configs
-//! 8. [`experiment`], [`bench`]: the lecture's experiments and the benchmarks
+//! 7. [`eval`], [`schedule_table`], [`plot`], [`runs`]: commands and figures over runs and configs
+//! 8. [`experiment`], [`bench`], [`sweep`]: the lecture's experiments, the benchmarks, grids of runs
 
 pub mod batch;
 pub mod bench;
@@ -32,8 +32,10 @@ pub mod plot;
 pub mod prepare;
 pub mod rng;
 pub mod run_dir;
+pub mod runs;
 pub mod schedule_table;
 pub mod solve;
+pub mod sweep;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

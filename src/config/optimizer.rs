@@ -198,6 +198,19 @@ fn default_adamw_weight_decay() -> f64 {
 }
 
 impl OptimizerConfig {
+    /// The `name` the config selects it by (`gd` is read as `sgd`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerConfig::Sgd(_) => "sgd",
+            OptimizerConfig::Momentum(_) => "momentum",
+            OptimizerConfig::Nesterov(_) => "nesterov",
+            OptimizerConfig::Adagrad(_) => "adagrad",
+            OptimizerConfig::Rmsprop(_) => "rmsprop",
+            OptimizerConfig::Adam(_) => "adam",
+            OptimizerConfig::Adamw(_) => "adamw",
+        }
+    }
+
     /// α^(0): the learning rate the schedule starts from.
     pub fn learning_rate(&self) -> f64 {
         match self {
