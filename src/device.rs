@@ -93,6 +93,19 @@ pub fn backend_name(text: &str) -> String {
     }
 }
 
+/// The backends compiled in, by cargo feature: `flex`, `ndarray`, `wgpu`, `cuda`.
+pub fn compiled_backends() -> Vec<&'static str> {
+    [
+        ("flex", cfg!(feature = "flex")),
+        ("ndarray", cfg!(feature = "ndarray")),
+        ("wgpu", cfg!(feature = "wgpu")),
+        ("cuda", cfg!(feature = "cuda")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect()
+}
+
 /// Parses and resolves a device name in one go.
 pub fn resolve(text: &str) -> Result<Device> {
     DeviceSpec::parse(text)?.device()
@@ -110,8 +123,18 @@ pub fn resolve(text: &str) -> Result<Device> {
 /// metric, checkpoint and device threads) still have the global pool's workers for their
 /// kernels while `work` waits for them.
 pub fn on_compute_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    on_compute_pool_of(rayon::current_num_threads(), work)
+}
+
+/// [`on_compute_pool`] with a pool of `threads` threads (at least one): `sgdlab sweep
+/// --jobs J` runs each of its J trainings on a pool of its own share of the cores, so that
+/// the trainings do not compete for one pool's workers. flex's matrix products split their
+/// work by blocks of the output, never along the sum, so the numbers do not depend on the
+/// pool's width (only a sum over more than 4M elements is split across threads, burn-flex's
+/// `sum_f32_parallel`; no training step sums that much).
+pub fn on_compute_pool_of<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(rayon::current_num_threads())
+        .num_threads(threads.max(1))
         .thread_name(|index| format!("sgdlab-compute-{index}"))
         .build();
     match pool {

@@ -16,8 +16,8 @@
 //! 5. [`model`], [`solve`]: the models and their evaluation, the exact optimum
 //! 6. [`run_dir`]: a run directory's layout and its files' readers and writers
 //! 7. [`train`]: burn-train's learner, the line-search loop, checkpoints and resume
-//! 8. [`eval`], [`schedule_table`], [`plot`]: commands and figures over runs and configs
-//! 9. [`experiment`], [`bench`]: the lecture's experiments and the benchmarks
+//! 8. [`eval`], [`schedule_table`], [`plot`], [`runs`]: commands and figures over runs and configs
+//! 9. [`experiment`], [`bench`](mod@bench), [`sweep`]: the lecture's experiments, the benchmarks, grids of runs
 
 pub mod batch;
 pub mod bench;
@@ -35,9 +35,11 @@ pub mod plot;
 pub mod prepare;
 pub mod rng;
 pub mod run_dir;
+pub mod runs;
 pub mod schedule_table;
 pub mod solve;
 pub mod stats;
+pub mod sweep;
 pub mod train;
 
 pub use error::{Error, ErrorKind, Result};

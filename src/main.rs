@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde::Serialize;
 
 use sgdlab::ErrorKind;
 use sgdlab::config::Config;
@@ -11,10 +12,22 @@ use sgdlab::eval::{SplitChoice, evaluate_run};
 use sgdlab::experiment::run_named;
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;
+use sgdlab::runs::{SortKey, list_runs};
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
 use sgdlab::solve::{default_optimum_path, solve_config};
+use sgdlab::sweep::{SweepRequest, run_sweep};
 use sgdlab::train::CheckpointChoice;
-use sgdlab::train::{Progress, TrainRequest, train};
+use sgdlab::train::{Progress, TrainRequest, TrainResult, train};
+
+/// `--version`: the release, the commit built from and the backends compiled in.
+fn version() -> String {
+    format!(
+        "{} (commit {}; backends: {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("SGDLAB_GIT_COMMIT"),
+        sgdlab::device::compiled_backends().join(", ")
+    )
+}
 
 /// Stochastic gradient descent, from the lecture to measured software.
 ///
@@ -24,13 +37,22 @@ use sgdlab::train::{Progress, TrainRequest, train};
 #[derive(Parser)]
 #[command(name = "sgdlab", version, about, long_about)]
 struct Cli {
+    /// Where default run dirs, sweeps, experiments, optima and compare plots go.
+    #[arg(
+        long,
+        global = true,
+        env = "SGDLAB_ARTIFACTS",
+        default_value = "artifacts",
+        value_name = "DIR"
+    )]
+    artifacts: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a model as CONFIG says; outputs go to a new run dir under artifacts/.
+    /// Train a model as CONFIG says; outputs go to a new run dir under the artifacts folder.
     ///
     /// Every epoch writes a checkpoint (model, optimizer and schedule state) and a row of
     /// metrics.csv. On a terminal burn-train's dashboard shows progress (press q to stop);
@@ -41,8 +63,8 @@ enum Command {
         /// Override a config value, e.g. --set optimizer.learning_rate=0.05 (repeatable).
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         overrides: Vec<String>,
-        /// The run directory (default: artifacts/<config name>-<UTC timestamp>). Must not exist,
-        /// unless --resume.
+        /// The run directory (default: <artifacts>/<config name>-<UTC timestamp>). Must not
+        /// exist, unless --resume.
         #[arg(long, value_name = "DIR")]
         run_dir: Option<PathBuf>,
         /// Continue the run in --run-dir from its last complete checkpoint up to
@@ -64,6 +86,9 @@ enum Command {
         /// Do not write the figures (SVG and PNG) into the run dir at the end.
         #[arg(long)]
         no_plots: bool,
+        /// Print the result as one JSON document on stdout (progress on stderr).
+        #[arg(long, conflicts_with = "dry_run")]
+        json: bool,
     },
     /// Evaluate a run's checkpoint: loss, accuracy and confusion matrix; writes eval.json.
     Eval {
@@ -78,6 +103,9 @@ enum Command {
         /// The device to evaluate on [default: the run's training.device].
         #[arg(long, value_name = "D")]
         device: Option<String>,
+        /// Print the report (eval.json's document) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Validate CONFIG and print it resolved, every default filled in.
     Config {
@@ -118,7 +146,7 @@ enum Command {
         /// Run directories written by `sgdlab train`.
         #[arg(required = true, value_name = "RUN_DIR")]
         run_dirs: Vec<PathBuf>,
-        /// Where to write [default: the run dir for one run; artifacts/compare-<UTC
+        /// Where to write [default: the run dir for one run; <artifacts>/compare-<UTC
         /// timestamp> for several].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -136,7 +164,7 @@ enum Command {
         /// Small problem sizes: seconds instead of minutes.
         #[arg(long)]
         quick: bool,
-        /// Where to write [default: artifacts/experiments-<UTC timestamp>]. May exist: only
+        /// Where to write [default: <artifacts>/experiments-<UTC timestamp>]. May exist: only
         /// the experiments' own sub-directories and the report are replaced.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -165,14 +193,119 @@ enum Command {
         /// Override a config value, as for `train` (repeatable).
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         overrides: Vec<String>,
-        /// The JSON to write [default: artifacts/<config name>-optimum.json]. An existing file
-        /// is refused, unless --force.
+        /// The JSON to write [default: <artifacts>/<config name>-optimum.json]. An existing
+        /// file is refused, unless --force.
         #[arg(long, value_name = "FILE.json")]
         out: Option<PathBuf>,
         /// Overwrite the --out file if it exists.
         #[arg(long)]
         force: bool,
+        /// Print the optimum (the written file's document, and its path) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
+    /// Train every combination of the grids, N seeds each, and tabulate and draw them.
+    ///
+    /// Each run is `train CONFIG --set KEY=VALUE ... --set training.seed=S` into
+    /// DIR/KEY=VALUE,...,training.seed=S. Writes DIR/sweep.csv and DIR/sweep.md (a row per
+    /// combination: mean and spread over the seeds) and the figures across runs, and prints
+    /// the best combination by validation loss. Running the same command again skips the
+    /// finished runs, resumes the interrupted ones and writes the table again.
+    Sweep {
+        /// The config file (TOML).
+        config: PathBuf,
+        /// A key and its values, read as --set reads a value; commas inside brackets or
+        /// quotes belong to the value, e.g. --grid model.hidden=[64],[128,64] (repeatable:
+        /// every combination is trained).
+        #[arg(long = "grid", value_name = "KEY=V1,V2,...", required = true)]
+        grids: Vec<String>,
+        /// Override a config value for every run, as for `train` (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        overrides: Vec<String>,
+        /// Seeds per combination: training.seed = the config's, +1, ...
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        seeds: u64,
+        /// Where the runs, table and figures go [default: <artifacts>/<config name>-sweep].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Trainings at once, each on its own share of the cores (the numbers do not change).
+        #[arg(long, default_value_t = 1, value_name = "J", value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: u64,
+        /// Do not draw the figures across runs.
+        #[arg(long)]
+        no_plots: bool,
+        /// Print the table as one JSON document on stdout (progress on stderr).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the run dirs under DIR: model, optimizer, α, m, epochs, schedule, device, outcome
+    /// and final metrics. A directory that is not a run is skipped with a note.
+    Runs {
+        /// The folder [default: the artifacts folder].
+        dir: Option<PathBuf>,
+        /// The column to sort by: losses ascending, accuracies descending (best first), text
+        /// alphabetically.
+        #[arg(long, value_enum, default_value = "name")]
+        sort: SortKey,
+        /// Reverse the order.
+        #[arg(long)]
+        reverse: bool,
+        /// Print the listing as one JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script, e.g. `sgdlab completions bash > ~/.local/share/bash-completion/completions/sgdlab`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+impl Command {
+    /// Whether the command prints one JSON document on stdout (`--json`).
+    fn json(&self) -> bool {
+        match self {
+            Command::Train { json, .. }
+            | Command::Eval { json, .. }
+            | Command::Solve { json, .. }
+            | Command::Sweep { json, .. }
+            | Command::Runs { json, .. } => *json,
+            _ => false,
+        }
+    }
+}
+
+/// The human-readable lines: on stdout, or on stderr when stdout carries `--json`'s document.
+#[derive(Clone, Copy)]
+struct Human {
+    to_stderr: bool,
+}
+
+impl Human {
+    fn line(self, text: impl std::fmt::Display) {
+        if self.to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    /// Text that ends in its own newline (a report's Display).
+    fn text(self, text: impl std::fmt::Display) {
+        if self.to_stderr {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+}
+
+/// Prints `value` as one JSON document on stdout.
+fn print_json(value: &impl Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("the documents serialize")
+    );
 }
 
 /// mimalloc rather than the system allocator: a training step allocates and frees tensors of
@@ -182,7 +315,13 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The version line is built at run time (the backends come from cfg!), once per process.
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    let parsed = Cli::command()
+        .version(version)
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             use clap::error::ErrorKind;
@@ -213,20 +352,31 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let json = cli.command.json();
     // The command on a compute pool's worker: see `on_compute_pool`.
-    match sgdlab::device::on_compute_pool(move || run(cli.command)) {
+    match sgdlab::device::on_compute_pool(move || run(cli.command, &cli.artifacts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            match error.kind() {
-                ErrorKind::Input => ExitCode::FAILURE,
-                ErrorKind::Diverged => ExitCode::from(3),
+            let status = match error.kind() {
+                ErrorKind::Input => 1,
+                ErrorKind::Diverged => 3,
+            };
+            if json {
+                print_json(&serde_json::json!({
+                    "error": error.message(),
+                    "exit_status": status,
+                }));
             }
+            ExitCode::from(status)
         }
     }
 }
 
-fn run(command: Command) -> sgdlab::Result<()> {
+fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
+    let human = Human {
+        to_stderr: command.json(),
+    };
     match command {
         Command::Train {
             config,
@@ -237,6 +387,7 @@ fn run(command: Command) -> sgdlab::Result<()> {
             devices,
             dry_run,
             no_plots,
+            json,
         } => {
             if let Some(device) = device {
                 overrides.push(format!("training.device={device}"));
@@ -252,13 +403,17 @@ fn run(command: Command) -> sgdlab::Result<()> {
                 name,
                 run_dir,
                 resume,
-                artifacts: PathBuf::from("artifacts"),
-                progress: Progress::Auto,
+                artifacts: artifacts.to_path_buf(),
+                progress: if json {
+                    Progress::LinesOnStderr
+                } else {
+                    Progress::Auto
+                },
             };
             if dry_run {
                 let summary = sgdlab::train::dry_run(&request)?;
                 print_warnings(&summary.warnings);
-                print!("{summary}");
+                human.text(&summary);
                 return Ok(());
             }
             let result = train(request)?;
@@ -280,36 +435,53 @@ fn run(command: Command) -> sgdlab::Result<()> {
             if let Some(value) = result.last.get("suboptimality") {
                 summary.push_str(&format!("  suboptimality={value:.3e}"));
             }
-            println!("{summary}");
+            human.line(summary);
             if let Some(target) = &result.target {
                 let verdict = if target.reached {
                     "reached"
                 } else {
                     "not reached"
                 };
-                println!(
+                human.line(format!(
                     "target suboptimality ρ = {:e} {verdict} after {} epochs: {} iterations, {} gradient evaluations, {:.3} s",
                     target.target,
                     target.epochs,
                     target.steps,
                     target.gradient_evaluations,
                     target.seconds
-                );
+                ));
             }
-            println!(
+            human.line(format!(
                 "evaluate with: sgdlab eval {}",
                 result.run_dir.path.display()
-            );
+            ));
+            let mut figures = Vec::new();
             if !no_plots {
                 // The run itself succeeded; a figure that cannot be drawn must not fail it.
                 match plot_run(&result.run_dir, &PlotOptions::default()) {
-                    Ok(written) => println!(
-                        "wrote {} figures (SVG and PNG) in {}",
-                        written.len(),
-                        result.run_dir.path.display()
-                    ),
+                    Ok(written) => {
+                        human.line(format!(
+                            "wrote {} figures (SVG and PNG) in {}",
+                            written.len(),
+                            result.run_dir.path.display()
+                        ));
+                        figures = written.into_iter().flat_map(|w| [w.svg, w.png]).collect();
+                    }
                     Err(error) => eprintln!("warning: figures not written: {error}"),
                 }
+            }
+            if json {
+                /// `train --json`'s document: the result and the figures written.
+                #[derive(Serialize)]
+                struct Trained<'a> {
+                    #[serde(flatten)]
+                    result: &'a TrainResult,
+                    figures: Vec<PathBuf>,
+                }
+                print_json(&Trained {
+                    result: &result,
+                    figures,
+                });
             }
             Ok(())
         }
@@ -318,11 +490,15 @@ fn run(command: Command) -> sgdlab::Result<()> {
             checkpoint,
             split,
             device,
+            json,
         } => {
             let run = RunDir::new(run_dir);
             let report = evaluate_run(&run, checkpoint, split, device.as_deref())?;
-            print!("{report}");
-            println!("wrote {}", run.eval_path().display());
+            human.text(&report);
+            human.line(format!("wrote {}", run.eval_path().display()));
+            if json {
+                print_json(&report);
+            }
             Ok(())
         }
         Command::Config { config, overrides } => {
@@ -358,7 +534,7 @@ fn run(command: Command) -> sgdlab::Result<()> {
             let runs: Vec<RunDir> = run_dirs.into_iter().map(RunDir::new).collect();
             let out = match out {
                 Some(out) => out,
-                None => default_out_dir(&runs, Path::new("artifacts"))?,
+                None => default_out_dir(&runs, artifacts)?,
             };
             let written = plot_runs(&runs, &out, &PlotOptions { loss_scale })?;
             for files in &written {
@@ -372,7 +548,7 @@ fn run(command: Command) -> sgdlab::Result<()> {
                 &name,
                 quick,
                 out.as_deref(),
-                Path::new("artifacts"),
+                artifacts,
                 |experiment, outcome, dir| {
                     println!("{}: wrote into {}", experiment.name, dir.display());
                     let name =
@@ -418,15 +594,77 @@ fn run(command: Command) -> sgdlab::Result<()> {
             overrides,
             out,
             force,
+            json,
         } => {
             let config = Config::load(&config_path, &overrides)?;
             let report = solve_config(&config)?;
-            let out = out.unwrap_or_else(|| {
-                default_optimum_path(Path::new("artifacts"), &config_name(&config_path))
-            });
+            let out =
+                out.unwrap_or_else(|| default_optimum_path(artifacts, &config_name(&config_path)));
             report.write_json(&out, force)?;
-            print!("{report}");
-            println!("wrote {}", out.display());
+            human.text(&report);
+            human.line(format!("wrote {}", out.display()));
+            if json {
+                let mut document = report.json();
+                document["path"] = serde_json::json!(out);
+                print_json(&document);
+            }
+            Ok(())
+        }
+        Command::Sweep {
+            config,
+            grids,
+            overrides,
+            seeds,
+            out,
+            jobs,
+            no_plots,
+            json,
+        } => {
+            let out = out.unwrap_or_else(|| {
+                sgdlab::sweep::default_out_dir(artifacts, &config_name(&config))
+            });
+            let request = SweepRequest {
+                config_path: config,
+                overrides,
+                grids,
+                seeds: usize::try_from(seeds).unwrap_or(usize::MAX),
+                out,
+                jobs: usize::try_from(jobs).unwrap_or(usize::MAX),
+                plots: !no_plots,
+            };
+            let report = run_sweep(&request, &|event| human.line(event))?;
+            human.text(&report);
+            for file in &report.files {
+                human.line(format!("wrote {}", file.display()));
+            }
+            if json {
+                print_json(&report);
+            }
+            Ok(())
+        }
+        Command::Runs {
+            dir,
+            sort,
+            reverse,
+            json,
+        } => {
+            let root = dir.unwrap_or_else(|| artifacts.to_path_buf());
+            let listing = list_runs(&root, sort, reverse)?;
+            for skipped in &listing.skipped {
+                eprintln!(
+                    "note: skipped {}: {}",
+                    skipped.path.display(),
+                    skipped.reason
+                );
+            }
+            human.text(&listing);
+            if json {
+                print_json(&listing);
+            }
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sgdlab", &mut std::io::stdout());
             Ok(())
         }
     }

@@ -30,7 +30,9 @@ use crate::data::Standardizer;
 use crate::files::write_atomically;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone)]
+/// A run directory (serialized as its path).
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
 pub struct RunDir {
     pub path: PathBuf,
 }

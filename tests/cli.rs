@@ -173,7 +173,15 @@ fn help_documents_every_command() {
     let output = sgdlab(dir.path(), &["--help"]);
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for command in ["train", "eval", "config"] {
+    for command in [
+        "train",
+        "eval",
+        "config",
+        "sweep",
+        "runs",
+        "completions",
+        "--artifacts",
+    ] {
         assert!(help.contains(command), "{help}");
     }
     let output = sgdlab(dir.path(), &["train", "--help"]);
@@ -279,4 +287,236 @@ fn csv_data_errors_surface_as_one_line() {
     let config = write(d, "csv.toml", &config);
     let output = sgdlab(d, &["train", &config]);
     assert_one_line_error(&output, &["data.csv:3", "b"]);
+}
+
+/// `args` run in `cwd` with `SGDLAB_ARTIFACTS` set to `artifacts`.
+fn sgdlab_with_artifacts(
+    cwd: &std::path::Path,
+    artifacts: &str,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+        .args(args)
+        .current_dir(cwd)
+        .env("SGDLAB_ARTIFACTS", artifacts)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json_of(output: &std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn keys(value: &serde_json::Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn json_documents_on_stdout_and_human_lines_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = write(d, "good.toml", &GOOD.replace("epochs = 1", "epochs = 2"));
+    let output = sgdlab(
+        d,
+        &["train", &config, "--run-dir", "run", "--no-plots", "--json"],
+    );
+    let trained = json_of(&output);
+    let mut fields = keys(&trained);
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "epochs",
+            "figures",
+            "last",
+            "optimum_loss",
+            "run_dir",
+            "target"
+        ]
+    );
+    assert_eq!(trained["run_dir"], "run");
+    assert_eq!(trained["epochs"], 2);
+    let metrics = sgdlab::run_dir::read_metrics_csv(&d.join("run/metrics.csv")).unwrap();
+    assert_eq!(
+        trained["last"]["valid_loss"].as_f64().unwrap(),
+        metrics[&2]["valid_loss"]
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("epoch 2/2  train_loss="), "{stderr}");
+    assert!(stderr.contains("trained 2 epochs; run dir run"), "{stderr}");
+
+    // eval: the document eval.json holds.
+    let evaluated = json_of(&sgdlab(d, &["eval", "run", "--json"]));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("run/eval.json")).unwrap()).unwrap();
+    assert_eq!(evaluated, written);
+    for key in [
+        "run_dir",
+        "checkpoint_epoch",
+        "split",
+        "device",
+        "examples",
+        "loss",
+        "accuracy",
+        "confusion",
+    ] {
+        assert!(evaluated.get(key).is_some(), "{key} in {evaluated}");
+    }
+    assert_eq!(evaluated["split"], "test");
+
+    // solve: optimum.json's document and where it went.
+    let solve_config = write(
+        d,
+        "ridge.toml",
+        &GOOD.replace(
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\nweight_decay = 0.01",
+        ),
+    );
+    let solved = json_of(&sgdlab(
+        d,
+        &["solve", &solve_config, "--out", "f.json", "--json"],
+    ));
+    assert_eq!(solved["path"], "f.json");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f.json")).unwrap()).unwrap();
+    for key in ["loss", "gradient_norm", "parameters", "method", "l2"] {
+        assert_eq!(solved[key], file[key], "{key}");
+    }
+
+    // An error is one line on stderr and a document on stdout.
+    let output = sgdlab(d, &["eval", "missing", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(error["exit_status"], 1);
+    assert!(
+        error["error"].as_str().unwrap().contains("missing"),
+        "{error}"
+    );
+    assert_one_line_error(&output, &["missing"]);
+}
+
+#[test]
+fn the_artifacts_root_is_chosen_by_flag_or_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = write(d, "good.toml", GOOD);
+    let ridge = write(
+        d,
+        "ridge.toml",
+        &GOOD.replace(
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\nweight_decay = 0.01",
+        ),
+    );
+    let output = sgdlab(
+        d,
+        &["train", &config, "--no-plots", "--artifacts", "flagged"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let output = sgdlab_with_artifacts(d, "from-env", &["train", &config, "--no-plots"]);
+    assert!(output.status.success(), "{output:?}");
+    let output = sgdlab_with_artifacts(d, "from-env", &["solve", &ridge]);
+    assert!(output.status.success(), "{output:?}");
+    // The flag wins over the environment.
+    let output = sgdlab_with_artifacts(d, "from-env", &["solve", &ridge, "--artifacts", "flagged"]);
+    assert!(output.status.success(), "{output:?}");
+    let names = |folder: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(d.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    let flagged = names("flagged");
+    assert_eq!(flagged.len(), 2, "{flagged:?}");
+    assert!(flagged[0].starts_with("good-"), "{flagged:?}");
+    assert_eq!(flagged[1], "ridge-optimum.json");
+    let from_env = names("from-env");
+    assert!(from_env[0].starts_with("good-") && from_env[1] == "ridge-optimum.json");
+    assert!(!d.join("artifacts").exists());
+    // `runs` lists that root by default, and a sweep goes to <root>/<config name>-sweep.
+    let listed = json_of(&sgdlab_with_artifacts(d, "from-env", &["runs", "--json"]));
+    assert_eq!(listed["runs"].as_array().unwrap().len(), 1);
+    let swept = json_of(&sgdlab_with_artifacts(
+        d,
+        "from-env",
+        &[
+            "sweep",
+            &config,
+            "--grid",
+            "training.batch_size=50",
+            "--no-plots",
+            "--json",
+        ],
+    ));
+    assert_eq!(swept["out"], "from-env/good-sweep");
+    assert!(d.join("from-env/good-sweep/sweep.csv").exists());
+}
+
+#[test]
+fn completions_and_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for shell in ["bash", "zsh", "fish"] {
+        let output = sgdlab(d, &["completions", shell]);
+        assert!(output.status.success(), "{output:?}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        // fish names a flag without its dashes (`-l grid`).
+        for word in ["sweep", "runs", "grid", "json", "artifacts"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+        if shell == "bash" {
+            let path = d.join("sgdlab.bash");
+            std::fs::write(&path, &script).unwrap();
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(check.status.success(), "{check:?}");
+        }
+    }
+    assert_one_line_error(&sgdlab(d, &["completions", "tcsh"]), &["tcsh"]);
+
+    let output = sgdlab(d, &["--version"]);
+    assert!(output.status.success());
+    let version = String::from_utf8(output.stdout).unwrap();
+    let commit = version
+        .split("(commit ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no commit in {version:?}"));
+    assert!(!commit.is_empty(), "{version}");
+    assert!(
+        version.starts_with(&format!("sgdlab {} (", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    let backends = version.split("backends: ").nth(1).unwrap();
+    assert_eq!(
+        backends.contains("flex"),
+        cfg!(feature = "flex"),
+        "{version}"
+    );
+    assert_eq!(
+        backends.contains("wgpu"),
+        cfg!(feature = "wgpu"),
+        "{version}"
+    );
 }

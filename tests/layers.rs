@@ -26,7 +26,8 @@ fn documented_layers() -> BTreeMap<String, usize> {
         };
         let names = rest.split(':').next().unwrap_or_default();
         for name in names.split(',') {
-            let name = name.trim().trim_start_matches("[`").trim_end_matches("`]");
+            // ``[`name`]`` or ``[`name`](mod@name)``: the name between the backticks.
+            let name = name.split('`').nth(1).unwrap_or_default();
             assert!(
                 !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
                 "lib.rs layer {number}: cannot read module name {name:?} in {line:?}"

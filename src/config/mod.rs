@@ -4,7 +4,7 @@
 //!
 //! Loading is one pipeline for files and `--set` overrides alike: TOML text → table → overrides
 //! applied on the table ([`overrides`]) → typed [`Config`] (serde, with the failing key path:
-//! [`parse`]) → [`Config::validate`]. Code that builds a config (experiments, benches, tests)
+//! `parse`) → [`Config::validate`]. Code that builds a config (experiments, benches, tests)
 //! uses the typed constructors ([`Config::new`], [`DataConfig::new`], [`ModelConfig::new`],
 //! each optimizer's and schedule's `new`) and the same [`Config::validate`].
 //!

@@ -71,6 +71,8 @@ pub struct Series {
     pub color: Option<usize>,
     /// Dashed instead of solid (e.g. validation beside a solid training curve).
     pub dashed: bool,
+    /// A dot at every point as well (a few measured values, where one alone draws no line).
+    pub markers: bool,
 }
 
 impl Series {
@@ -80,6 +82,7 @@ impl Series {
             points: points.into_iter().collect(),
             color: None,
             dashed: false,
+            markers: false,
         }
     }
 
@@ -91,6 +94,11 @@ impl Series {
 
     pub fn dashed(mut self) -> Self {
         self.dashed = true;
+        self
+    }
+
+    pub fn markers(mut self) -> Self {
+        self.markers = true;
         self
     }
 }
@@ -295,6 +303,13 @@ impl LineChart {
                             + PathElement::new(vec![(0, 0), (8, 0)], style)
                             + PathElement::new(vec![(8 + gap, 0), (20, 0)], style)
                     });
+            }
+            if series.markers {
+                chart.draw_series(
+                    points
+                        .iter()
+                        .map(|&point| Circle::new(point, 4, color.filled())),
+                )?;
             }
         }
         // A single series is named by the title and axis; a legend only repeats it.

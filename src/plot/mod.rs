@@ -181,6 +181,14 @@ impl From<LossScale> for YScale {
     }
 }
 
+/// How a run is drawn among others: its legend label (empty: no legend entry, e.g. a second
+/// seed of a sweep's combination) and its palette colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    pub label: String,
+    pub color: usize,
+}
+
 /// Every figure `runs` give, each left out when no run has data for it:
 ///
 /// | stem | y | x |
@@ -195,16 +203,30 @@ impl From<LossScale> for YScale {
 /// Several runs overlay, one colour each, labelled by optimizer and α^(0) when those tell
 /// them apart, else by directory name.
 pub fn figures(runs: &[RunData], options: &PlotOptions) -> Vec<Figure> {
-    let labels = run_labels(runs);
+    let overlays: Vec<Overlay> = run_labels(runs)
+        .into_iter()
+        .enumerate()
+        .map(|(color, label)| Overlay { label, color })
+        .collect();
+    overlaid_figures(runs, &overlays, options)
+}
+
+/// [`figures`] with each run's legend label and colour chosen by the caller (`overlays[i]` for
+/// `runs[i]`), e.g. one colour per combination of a sweep, its seeds alike.
+pub fn overlaid_figures(
+    runs: &[RunData],
+    overlays: &[Overlay],
+    options: &PlotOptions,
+) -> Vec<Figure> {
     let loss_scale = YScale::from(options.loss_scale);
     let sub_y = "ℓ(f_Θ) − ℓ(f*)";
     let mut figures = Vec::new();
     for x in [XAxis::Epoch, XAxis::Examples, XAxis::Seconds] {
-        figures.push(figure(runs, &labels, "loss", "loss", x, &LOSS, loss_scale));
+        figures.push(figure(runs, overlays, "loss", "loss", x, &LOSS, loss_scale));
     }
     figures.push(figure(
         runs,
-        &labels,
+        overlays,
         "accuracy",
         "accuracy",
         XAxis::Epoch,
@@ -214,7 +236,7 @@ pub fn figures(runs: &[RunData], options: &PlotOptions) -> Vec<Figure> {
     for x in [XAxis::Epoch, XAxis::Examples, XAxis::Seconds] {
         figures.push(figure(
             runs,
-            &labels,
+            overlays,
             "suboptimality",
             sub_y,
             x,
@@ -224,7 +246,7 @@ pub fn figures(runs: &[RunData], options: &PlotOptions) -> Vec<Figure> {
     }
     figures.push(figure(
         runs,
-        &labels,
+        overlays,
         "batch-loss",
         "batch loss",
         XAxis::Step,
@@ -233,7 +255,7 @@ pub fn figures(runs: &[RunData], options: &PlotOptions) -> Vec<Figure> {
     ));
     figures.push(figure(
         runs,
-        &labels,
+        overlays,
         "learning-rate",
         "learning rate α",
         XAxis::Step,
@@ -242,7 +264,7 @@ pub fn figures(runs: &[RunData], options: &PlotOptions) -> Vec<Figure> {
     ));
     let mut step_suboptimality = figure(
         runs,
-        &labels,
+        overlays,
         "suboptimality",
         sub_y,
         XAxis::Step,
@@ -259,7 +281,7 @@ pub fn figures(runs: &[RunData], options: &PlotOptions) -> Vec<Figure> {
 /// The figure of `columns` against `x`, one series per run and column.
 fn figure(
     runs: &[RunData],
-    labels: &[String],
+    labels: &[Overlay],
     stem: &str,
     y_label: &str,
     x: XAxis,
@@ -272,18 +294,23 @@ fn figure(
         title.push_str(&format!(": {}", run.name));
     }
     let mut chart = LineChart::new(title).x_label(x.label()).y_label(y_label);
-    for (index, (run, label)) in runs.iter().zip(labels).enumerate() {
+    for (run, overlay) in runs.iter().zip(labels) {
         let examples_at = run.last_step_of_epochs();
         for (position, column) in columns.iter().enumerate() {
             let points = series_points(run, column.name, x, &examples_at);
             let legend = match (runs.len(), column.legend) {
                 (1, "") => what.clone(),
                 (1, legend) => legend.to_string(),
-                (_, "") => label.clone(),
-                (_, legend) => format!("{label} {legend}"),
+                _ if overlay.label.is_empty() => String::new(),
+                (_, "") => overlay.label.clone(),
+                (_, legend) => format!("{} {legend}", overlay.label),
             };
             // One colour per run when overlaying runs; per column for a single run.
-            let color = if runs.len() == 1 { position } else { index };
+            let color = if runs.len() == 1 {
+                position
+            } else {
+                overlay.color
+            };
             let mut series = Series::new(legend, points).color(color);
             if column.dashed {
                 series = series.dashed();
@@ -331,7 +358,7 @@ fn series_points(
 }
 
 /// Log when every value drawn is positive and they span at least two decades.
-fn auto_scale(chart: &LineChart) -> Scale {
+pub fn auto_scale(chart: &LineChart) -> Scale {
     let values: Vec<f64> = chart
         .series()
         .iter()

@@ -52,11 +52,6 @@ impl RunData {
         } else {
             None
         };
-        // The optimizer's name is its config table's `name` tag.
-        let optimizer_name = serde_json::to_value(&config.optimizer)
-            .ok()
-            .and_then(|value| value.get("name")?.as_str().map(str::to_string))
-            .unwrap_or_else(|| "optimizer".into());
         let name = run
             .path
             .file_name()
@@ -65,7 +60,11 @@ impl RunData {
         Ok(Self {
             path: run.path.clone(),
             name,
-            optimizer: format!("{optimizer_name} α={}", config.optimizer.learning_rate()),
+            optimizer: format!(
+                "{} α={}",
+                config.optimizer.name(),
+                config.optimizer.learning_rate()
+            ),
             batch_size: config.training.batch_size,
             epochs,
             steps,

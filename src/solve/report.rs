@@ -85,6 +85,19 @@ impl OptimumReport {
     }
 }
 
+impl OptimumReport {
+    /// The JSON document `optimum.json` holds.
+    pub fn json(&self) -> serde_json::Value {
+        optimum_value(
+            &self.optimum,
+            &self.objective,
+            &self.parameter_names,
+            self.train_examples,
+            self.features,
+        )
+    }
+}
+
 fn optimum_json(
     optimum: &Optimum,
     objective: &Objective,
@@ -92,7 +105,26 @@ fn optimum_json(
     train_examples: usize,
     features: usize,
 ) -> String {
-    let json = serde_json::json!({
+    let json = optimum_value(
+        optimum,
+        objective,
+        parameter_names,
+        train_examples,
+        features,
+    );
+    let mut text = serde_json::to_string_pretty(&json).expect("JSON values always serialize");
+    text.push('\n');
+    text
+}
+
+fn optimum_value(
+    optimum: &Optimum,
+    objective: &Objective,
+    parameter_names: &[String],
+    train_examples: usize,
+    features: usize,
+) -> serde_json::Value {
+    serde_json::json!({
         "objective": "(1/n) Σ ℓ̂(x_i, y_i) + (μ/2) ‖Θ‖² on the training split",
         "model": objective.describe(),
         "l2": objective.l2,
@@ -105,10 +137,7 @@ fn optimum_json(
         "method": optimum.method,
         "parameter_names": parameter_names,
         "parameters": optimum.parameters,
-    });
-    let mut text = serde_json::to_string_pretty(&json).expect("JSON values always serialize");
-    text.push('\n');
-    text
+    })
 }
 
 /// Writes `text` to `path`, creating its folder; refuses an existing file unless `overwrite`.

@@ -127,10 +127,10 @@ pub(super) fn check_resume_checkpoint(
 
 /// The last epoch a run can resume from: its checkpoint is complete (model, and for the
 /// learner optimizer and schedule state) *and* its metrics row is on disk (rows are written
-/// whole, see [`super::metrics::RunLog::record_epoch`]). The learner
+/// whole, see `RunLog::record_epoch` in `train/metrics.rs`). The learner
 /// writes metrics on a thread of its own, so a run killed just after a checkpoint can lack
 /// that epoch's row; resuming from the epoch before re-runs it, identically.
-pub(super) fn last_resumable_epoch(run: &RunDir, config: &Config) -> Result<Option<usize>> {
+pub fn last_resumable_epoch(run: &RunDir, config: &Config) -> Result<Option<usize>> {
     let rows = if run.metrics_path().exists() {
         read_metrics_csv(&run.metrics_path())?
     } else {

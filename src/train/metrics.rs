@@ -38,6 +38,15 @@ pub struct StepRow {
     pub loss_evaluations: Option<usize>,
 }
 
+/// Where the plain progress line of each epoch goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressLines {
+    Off,
+    Stdout,
+    /// Standard error: standard output carries a JSON document (`--json`).
+    Stderr,
+}
+
 /// A run's metric files, `metrics.csv` and `steps.csv`, as both training paths write them
 /// (burn-train's learner through [`EpochLog`], the full-batch line-search loop directly).
 pub struct RunLog {
@@ -48,7 +57,7 @@ pub struct RunLog {
     /// `steps.csv` rows not yet on disk; flushed at every epoch's end.
     pending_steps: String,
     rows: BTreeMap<usize, EpochRow>,
-    print: bool,
+    print: ProgressLines,
     total_epochs: usize,
     started: Instant,
     elapsed_before: f64,
@@ -61,7 +70,7 @@ impl RunLog {
         path: PathBuf,
         steps_path: PathBuf,
         resume_from: Option<usize>,
-        print: bool,
+        print: ProgressLines,
         total_epochs: usize,
     ) -> Result<Self> {
         let mut rows = BTreeMap::new();
@@ -136,7 +145,7 @@ impl RunLog {
             if let Err(e) = write_metrics_csv(&self.path, &self.rows) {
                 eprintln!("warning: {e}");
             }
-            if self.print {
+            if self.print != ProgressLines::Off {
                 self.print_row(epoch, &self.rows[&epoch]);
             }
         }
@@ -174,7 +183,11 @@ impl RunLog {
                 line.push_str(&format!("  {column}={value}"));
             }
         }
-        println!("{line}");
+        match self.print {
+            ProgressLines::Off => {}
+            ProgressLines::Stdout => println!("{line}"),
+            ProgressLines::Stderr => eprintln!("{line}"),
+        }
     }
 }
 

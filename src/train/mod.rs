@@ -75,12 +75,14 @@ pub enum Progress {
     Auto,
     /// Plain lines, one per epoch.
     Lines,
+    /// Plain lines on standard error, standard output left to a JSON document (`--json`).
+    LinesOnStderr,
     /// Nothing (library use, tests).
     Quiet,
 }
 
-/// What a finished training left behind.
-#[derive(Debug, Clone)]
+/// What a finished training left behind (`train --json` prints it).
+#[derive(Debug, Clone, Serialize)]
 pub struct TrainResult {
     pub run_dir: RunDir,
     pub epochs: usize,
@@ -232,16 +234,24 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             eprintln!("warning: {warning}");
         }
         if let Some((_, optimum)) = &optimum {
-            println!(
+            let line = format!(
                 "exact optimum: ℓ(f*) = {:.12} ({}, {} iterations, ‖∇ℓ‖ = {:.1e})",
                 optimum.loss, optimum.method, optimum.iterations, optimum.gradient_norm
             );
+            match request.progress {
+                Progress::LinesOnStderr => eprintln!("{line}"),
+                _ => println!("{line}"),
+            }
         }
     }
 
     let dashboard = request.progress == Progress::Auto && std::io::stdout().is_terminal();
-    let print_lines = request.progress == Progress::Lines
-        || (request.progress == Progress::Auto && (!dashboard || line_search));
+    let print_lines = match request.progress {
+        Progress::LinesOnStderr => metrics::ProgressLines::Stderr,
+        Progress::Lines => metrics::ProgressLines::Stdout,
+        Progress::Auto if !dashboard || line_search => metrics::ProgressLines::Stdout,
+        Progress::Auto | Progress::Quiet => metrics::ProgressLines::Off,
+    };
     let log = metrics::RunLog::open(
         run.metrics_path(),
         run.steps_path(),
@@ -600,7 +610,7 @@ fn main_device_name(config: &Config) -> &str {
 }
 
 /// The device(s) for run.json: `wgpu:0`, or `cpu,cpu` for data-parallel training.
-fn device_label(config: &Config) -> String {
+pub fn device_label(config: &Config) -> String {
     match config.training.devices.as_slice() {
         [] => config.training.device.clone(),
         devices => devices.join(","),

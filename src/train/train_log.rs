@@ -6,14 +6,18 @@
 //! replace it, so every later run of the process (`sgdlab experiment`, `sgdlab bench`, a test
 //! binary) logged into the *first* run's `train.log`. It also writes one line per
 //! optimizer step ("Iteration N"), a `write` system call each: at the lecture's m = 10 a step
-//! is tens of microseconds. Here one subscriber is installed once per process and writes to the
-//! file of the run launched last; the per-step line is dropped (`steps.csv` has every step).
+//! is tens of microseconds. Here one subscriber is installed once per process and writes each
+//! line to the file of the run its thread launched (burn-train logs from the thread that
+//! launches the learner), so runs trained side by side (`sgdlab sweep --jobs J`) keep their
+//! own lines; a line from any other thread goes to the run launched last. The per-step line is
+//! dropped (`steps.csv` has every step).
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::ThreadId;
 
 use burn::train::ApplicationLoggerInstaller;
 use tracing_core::field::{Field, Visit};
@@ -23,8 +27,16 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// The log lines' destination: the last launched run's `train.log`.
-static CURRENT: Mutex<Option<(PathBuf, File)>> = Mutex::new(None);
+/// The log lines' destinations: each launching thread's run's `train.log`, the run launched
+/// last at the end.
+static CURRENT: Mutex<Vec<Destination>> = Mutex::new(Vec::new());
+
+/// A run's `train.log`, and the thread that launched the run.
+struct Destination {
+    thread: ThreadId,
+    path: PathBuf,
+    file: File,
+}
 
 /// Whether the process-wide subscriber is ours (`Err`: another was installed first).
 static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
@@ -48,20 +60,27 @@ impl ApplicationLoggerInstaller for TrainLog {
             .append(true)
             .open(&self.path)
             .map_err(|e| format!("{}: {e}", self.path.display()))?;
-        *current() = Some((self.path.clone(), file));
+        let thread = std::thread::current().id();
+        let mut current = current();
+        current.retain(|open| open.thread != thread);
+        current.push(Destination {
+            thread,
+            path: self.path.clone(),
+            file,
+        });
+        drop(current);
         INSTALLED.get_or_init(install_subscriber).clone()
     }
 }
 
-/// Stops writing to `path`, unless a later launch has already taken over.
+/// Stops writing to `path` (the run launched on this thread), unless a later launch on this
+/// thread has already taken over.
 pub fn close(path: &Path) {
-    let mut current = current();
-    if current.as_ref().is_some_and(|(open, _)| open == path) {
-        *current = None;
-    }
+    let thread = std::thread::current().id();
+    current().retain(|open| !(open.thread == thread && open.path == path));
 }
 
-fn current() -> MutexGuard<'static, Option<(PathBuf, File)>> {
+fn current() -> MutexGuard<'static, Vec<Destination>> {
     // A panic while holding the lock leaves nothing half-written that matters: a log line.
     CURRENT.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -114,7 +133,8 @@ impl Visit for Message {
     }
 }
 
-/// Hands the formatter a writer into [`CURRENT`]; with no run launched the line is dropped.
+/// Hands the formatter a writer into [`CURRENT`]: the file of the run this thread launched,
+/// else of the run launched last; with no run launched the line is dropped.
 struct CurrentRun;
 
 impl<'a> MakeWriter<'a> for CurrentRun {
@@ -127,16 +147,16 @@ impl<'a> MakeWriter<'a> for CurrentRun {
 
 impl Write for CurrentRun {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        match current().as_mut() {
-            Some((_, file)) => file.write(bytes),
+        match destination(&mut current()) {
+            Some(file) => file.write(bytes),
             None => Ok(bytes.len()),
         }
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         // One lock and one system call per line (the formatter hands over a whole line).
-        match current().as_mut() {
-            Some((_, file)) => file.write_all(bytes),
+        match destination(&mut current()) {
+            Some(file) => file.write_all(bytes),
             None => Ok(()),
         }
     }
@@ -144,4 +164,14 @@ impl Write for CurrentRun {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The file this thread's line goes to: its own run's, else the last launched run's.
+fn destination(open: &mut [Destination]) -> Option<&mut File> {
+    let thread = std::thread::current().id();
+    let index = open
+        .iter()
+        .rposition(|open| open.thread == thread)
+        .or_else(|| open.len().checked_sub(1))?;
+    Some(&mut open[index].file)
 }
