@@ -33,7 +33,7 @@ fn version() -> String {
 ///
 /// Train a model from a TOML config, reload its checkpoints to evaluate, check a config and
 /// preview its learning-rate schedule before running it. See configs/ for examples and the
-/// README for every key.
+/// docs/config.md for every key.
 #[derive(Parser)]
 #[command(name = "sgdlab", version, about, long_about)]
 struct Cli {
@@ -310,7 +310,7 @@ fn print_json(value: &impl Serialize) {
 
 /// mimalloc rather than the system allocator: a training step allocates and frees tensors of
 /// hundreds of kilobytes, which glibc's malloc serves from fresh `mmap`ed pages, so every step
-/// paid page faults and zeroing (measured in `sgdlab bench`; see the README's Performance).
+/// paid page faults and zeroing (measured in `sgdlab bench`; see docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

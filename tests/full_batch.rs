@@ -304,7 +304,7 @@ fn the_shipped_exact_search_config_reaches_its_target_on_breast_cancer() {
     let target = result.target.expect("the config sets a target");
     assert!(target.reached, "{target:?}");
     assert!(target.steps < 100, "{} iterations", target.steps);
-    // ℓ* is the penalized optimum `sgdlab solve` reports (λ₂ = 0.01).
+    // ℓ* is the penalized optimum `sgdlab solve` reports (μ = 0.01).
     let optimum = result.optimum_loss.unwrap();
     assert!((optimum - 0.097536).abs() < 1e-5, "{optimum}");
     assert!(run.join("optimum.json").exists());

@@ -41,7 +41,7 @@ fn ridge_closed_form_matches_the_hand_solved_normal_equations() {
         feature_names: vec!["x1".into(), "x2".into()],
     };
     let l2 = 0.5;
-    // (X̃ᵀX̃ + λI) θ = X̃ᵀy with λ = n λ₂ / 2 = 1, since ℓ = (1/n)‖X̃θ − y‖² + (λ₂/2)‖θ‖².
+    // (X̃ᵀX̃ + λI) θ = X̃ᵀy with λ = n μ / 2 = 1, since ℓ = (1/n)‖X̃θ − y‖² + (μ/2)‖θ‖².
     // X̃ᵀX̃ = [[14, 5, 6], [5, 6, 4], [6, 4, 4]], X̃ᵀy = (20, 13, 11); solved by Cramer's rule.
     let a = [[15.0, 5.0, 6.0], [5.0, 7.0, 4.0], [6.0, 4.0, 5.0]];
     let b = [20.0, 13.0, 11.0];
@@ -118,7 +118,7 @@ fn newton_reaches_a_stationary_point_on_breast_cancer_with_l2() {
             assert!(objective.loss(&train, &moved) > optimum.loss);
         }
     }
-    // Measured: ℓ* = 0.1064 with λ₂ = 0.01 (the data term alone is below that).
+    // Measured: ℓ* = 0.1064 with μ = 0.01 (the data term alone is below that).
     assert!(
         (0.09..0.12).contains(&optimum.loss),
         "ℓ* = {}",
@@ -177,7 +177,7 @@ fn newton_reaches_a_stationary_point_on_digits_softmax_with_l2() {
     assert_eq!(objective.kind, ObjectiveKind::Softmax { classes: Some(10) });
     // Every third training example: the 650 × 650 Hessian is built from n examples at every
     // Newton step, which the unoptimized test build takes seconds for on the whole split
-    // (`sgdlab solve` on all 1,257 takes 2 s in release; ℓ* = 0.0783 with λ₂ = 0.001).
+    // (`sgdlab solve` on all 1,257 takes 2 s in release; ℓ* = 0.0783 with μ = 0.001).
     let whole = training_split(&config);
     let train = whole.subset(&(0..whole.len()).step_by(3).collect::<Vec<_>>());
     assert_eq!(train.len(), 419);
@@ -186,7 +186,7 @@ fn newton_reaches_a_stationary_point_on_digits_softmax_with_l2() {
     let gradient = objective.gradient(&train, &optimum.parameters);
     assert!(norm(&gradient) <= 1e-9, "‖∇ℓ‖ = {:e}", norm(&gradient));
     // With the penalty on every parameter, the class weights of each feature sum to zero at
-    // the optimum (the data term's gradient does, so λ₂ Σ_c Θ_jc = 0).
+    // the optimum (the data term's gradient does, so μ Σ_c Θ_jc = 0).
     for j in 0..65 {
         let sum: f64 = optimum.parameters[j * 10..(j + 1) * 10].iter().sum();
         assert!(sum.abs() < 1e-8, "feature {j}: Σ_c Θ = {sum}");
@@ -253,7 +253,7 @@ fn assert_objective_is_the_models_loss(config: &sgdlab::config::Config) {
         "{:?}: ours {ours} vs Burn {burn_loss}",
         config.model.kind
     );
-    // And the penalty is (λ₂/2)‖Θ‖² over every parameter, biases included.
+    // And the penalty is (μ/2)‖Θ‖² over every parameter, biases included.
     let penalized = Objective {
         l2: 0.3,
         ..objective
@@ -304,7 +304,7 @@ fn diabetes_ridge_training_approaches_the_exact_optimum() {
     let optimum = &report.optimum;
     assert_eq!(report.train_examples, 310);
     assert!(optimum.gradient_norm < 1e-9, "{:e}", optimum.gradient_norm);
-    // The intercept: with standardized features and λ₂ small, close to the mean target (≈ 152).
+    // The intercept: with standardized features and μ small, close to the mean target (≈ 152).
     let intercept = optimum.parameters[10];
     assert!((140.0..165.0).contains(&intercept), "b* = {intercept}");
 

@@ -36,7 +36,7 @@ pub use workloads::{
 use crate::{Error, ErrorKind, Result};
 
 /// How large and how often: [`Sizes::quick`] for `sgdlab bench --quick`, [`Sizes::full`] for
-/// `sgdlab bench` and the README, [`Sizes::tiny`] for the test suite.
+/// `sgdlab bench` and docs/performance.md, [`Sizes::tiny`] for the test suite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizes {
     /// Runs per figure; the table shows the median.
@@ -118,7 +118,7 @@ struct Workload {
     measure: fn(&Session<'_>, &mut Table<'_>) -> Result<()>,
 }
 
-/// What [`run`] measures, in the order of the README's table.
+/// What [`run`] measures, in the order of docs/performance.md's table.
 const WORKLOADS: [Workload; 5] = [
     Workload {
         name: "the step at the PyTorch reference shapes",
@@ -164,7 +164,7 @@ impl Table<'_> {
     }
 }
 
-/// Every measurement of the workloads at `sizes`, in the order of the README's table.
+/// Every measurement of the workloads at `sizes`, in the order of docs/performance.md's table.
 /// `progress` hears each row as it is measured (the full run takes minutes).
 pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
     let machine = Machine::detect();

@@ -1,5 +1,5 @@
 //! The table `sgdlab bench` prints: its rows and slopes, and their Markdown (the layout the
-//! README's Performance section shows).
+//! docs/performance.md shows).
 
 use std::fmt;
 

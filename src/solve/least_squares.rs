@@ -35,7 +35,7 @@ pub(super) fn solve(objective: &Objective, data: &Dataset) -> Result<(Vec<f64>, 
             ))
         } else {
             crate::Error::new(format!(
-                "the normal equations X̃ᵀX̃ + (nλ₂/2)I are numerically singular: {e}"
+                "the normal equations X̃ᵀX̃ + (nμ/2)I are numerically singular: {e}"
             ))
         }
     })?;
