@@ -4,7 +4,7 @@
 //! [`prepare`], batched by [`batch`]), the [`model`] and the [`optim`]izer with its schedule
 //! (whose settings the config section holds);
 //! [`train`] runs burn-train's learner and writes the run directory ([`run_dir`]), which
-//! [`eval`] reads back and [`plot`] draws.
+//! [`eval`] reads back, [`predict`] applies to new data and [`plot`] draws.
 //!
 //! Layers, lowest first. A module imports only from its own layer or a lower one, and the
 //! modules form no cycle (`tests/layers.rs` reads this list and checks both):
@@ -16,7 +16,7 @@
 //! 5. [`model`], [`solve`]: the models and their evaluation, the exact optimum
 //! 6. [`run_dir`]: a run directory's layout and its files' readers and writers
 //! 7. [`train`]: burn-train's learner, the line-search loop, checkpoints and resume
-//! 8. [`eval`], [`schedule_table`], [`plot`], [`runs`]: commands and figures over runs and configs
+//! 8. [`eval`], [`predict`], [`schedule_table`], [`plot`], [`runs`]: commands and figures over runs and configs
 //! 9. [`experiment`], [`bench`](mod@bench), [`sweep`]: the lecture's experiments, the benchmarks, grids of runs
 
 pub mod batch;
@@ -32,6 +32,7 @@ pub mod files;
 pub mod model;
 pub mod optim;
 pub mod plot;
+pub mod predict;
 pub mod prepare;
 pub mod rng;
 pub mod run_dir;

@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use sgdlab::ErrorKind;
 use sgdlab::config::Config;
-use sgdlab::eval::{SplitChoice, evaluate_run};
+use sgdlab::eval::{SplitChoice, evaluate_file, evaluate_run};
 use sgdlab::experiment::run_named;
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
+use sgdlab::predict::{Output, PredictRequest, predict};
 use sgdlab::run_dir::RunDir;
 use sgdlab::runs::{SortKey, list_runs};
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
@@ -90,22 +91,65 @@ enum Command {
         #[arg(long, conflicts_with = "dry_run")]
         json: bool,
     },
-    /// Evaluate a run's checkpoint: loss, accuracy and confusion matrix; writes eval.json.
+    /// Evaluate a run's checkpoint on a split or a labelled file: loss, accuracy, confusion
+    /// matrix, per-class precision, recall and F1, ROC AUC (binary); MSE, RMSE, MAE and R²
+    /// (regression); writes eval.json.
     Eval {
         /// A run directory written by `sgdlab train`.
         run_dir: PathBuf,
-        /// Which checkpoint: last, best (lowest validation loss) or an epoch number.
+        /// Which checkpoint: last, best (lowest validation loss, or early stopping's best
+        /// epoch) or an epoch number.
         #[arg(long, default_value = "last", value_name = "last|best|EPOCH")]
         checkpoint: CheckpointChoice,
         /// Which split [default: test if the run has one, else valid, else train].
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, conflicts_with = "input")]
         split: Option<SplitChoice>,
+        /// Evaluate on this labelled file instead of a split: a CSV with the run's feature
+        /// columns and a label column, or for MNIST runs IDX images (file or folder) with
+        /// their labels file.
+        #[arg(long, value_name = "PATH")]
+        input: Option<PathBuf>,
+        /// The label column of --input [default: the run's data.label; target for the
+        /// embedded sets; y for lecture_1d].
+        #[arg(long, value_name = "COL", requires = "input")]
+        label: Option<String>,
         /// The device to evaluate on [default: the run's training.device].
         #[arg(long, value_name = "D")]
         device: Option<String>,
         /// Print the report (eval.json's document) as JSON on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Predict new examples with a run's checkpoint; writes a CSV: an id, the predicted class
+    /// (or value) and the class probabilities.
+    ///
+    /// The input is a CSV holding the run's feature columns by name (other columns are
+    /// ignored, or copied with --pass-through), or for MNIST runs IDX images (a file, or a
+    /// folder with t10k-images-idx3-ubyte or train-images-idx3-ubyte). It is read in batches:
+    /// memory does not grow with its length.
+    Predict {
+        /// A run directory written by `sgdlab train`.
+        run_dir: PathBuf,
+        /// The examples to predict.
+        #[arg(long, value_name = "PATH")]
+        input: PathBuf,
+        /// Which checkpoint: last, best or an epoch number.
+        #[arg(long, default_value = "last", value_name = "last|best|EPOCH")]
+        checkpoint: CheckpointChoice,
+        /// The CSV to write, never an existing file; - for standard output [default:
+        /// <input name>-predictions.csv in the current directory, -2, -3, ... appended if it
+        /// exists].
+        #[arg(long, value_name = "FILE.csv|-")]
+        out: Option<PathBuf>,
+        /// The device to predict on [default: the run's training.device].
+        #[arg(long, value_name = "D")]
+        device: Option<String>,
+        /// The input column naming each row [default: the row number, from 0].
+        #[arg(long, value_name = "COL")]
+        id: Option<String>,
+        /// Input columns to copy into the output, e.g. --pass-through target,name.
+        #[arg(long, value_name = "COL,...", value_delimiter = ',')]
+        pass_through: Vec<String>,
     },
     /// Validate CONFIG and print it resolved, every default filled in.
     Config {
@@ -451,8 +495,15 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
                     target.seconds
                 ));
             }
+            let best = match &result.early_stop {
+                Some(stop) => {
+                    human.line(stop.to_string());
+                    " --checkpoint best"
+                }
+                None => "",
+            };
             human.line(format!(
-                "evaluate with: sgdlab eval {}",
+                "evaluate with: sgdlab eval {}{best}",
                 result.run_dir.path.display()
             ));
             let mut figures = Vec::new();
@@ -489,15 +540,56 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             run_dir,
             checkpoint,
             split,
+            input,
+            label,
             device,
             json,
         } => {
             let run = RunDir::new(run_dir);
-            let report = evaluate_run(&run, checkpoint, split, device.as_deref())?;
+            let report = match &input {
+                Some(input) => {
+                    evaluate_file(&run, checkpoint, input, label.as_deref(), device.as_deref())?
+                }
+                None => evaluate_run(&run, checkpoint, split, device.as_deref())?,
+            };
             human.text(&report);
             human.line(format!("wrote {}", run.eval_path().display()));
             if json {
                 print_json(&report);
+            }
+            Ok(())
+        }
+        Command::Predict {
+            run_dir,
+            input,
+            checkpoint,
+            out,
+            device,
+            id,
+            pass_through,
+        } => {
+            let run = RunDir::new(run_dir);
+            let out = out.map(|out| match out.to_str() {
+                Some("-") => Output::Stdout,
+                _ => Output::File(out),
+            });
+            let summary = predict(&PredictRequest {
+                run: &run,
+                input: &input,
+                checkpoint,
+                out,
+                device: device.as_deref(),
+                id: id.as_deref(),
+                pass_through: &pass_through,
+            })?;
+            if let Some(out) = &summary.out {
+                println!(
+                    "predicted {} rows of {} with checkpoint epoch {}; wrote {}",
+                    summary.rows,
+                    summary.input.display(),
+                    summary.checkpoint_epoch,
+                    out.display()
+                );
             }
             Ok(())
         }

@@ -5,6 +5,7 @@
 //! artifacts/<config-name>-<UTC timestamp>/
 //!   config.toml          the resolved config (every default filled in)
 //!   standardizer.json    the feature transform fitted on the training split (if any)
+//!   inputs.json          what the model takes: its feature columns in order, its classes
 //!   metrics.csv          one row per epoch: train/valid loss and accuracy, α, elapsed time
 //!   steps.csv            one row per optimizer step: batch loss and the α in force
 //!   parameters.csv       with trace_parameters: every parameter after every step
@@ -29,6 +30,24 @@ use crate::config::Config;
 use crate::data::Standardizer;
 use crate::files::write_atomically;
 use crate::{Error, Result};
+
+/// Every name training writes directly inside a run dir (files and folders; the figures
+/// are drawn after the last epoch): what tells a run's leftovers from a user's files.
+pub const RUN_DIR_ENTRIES: [&str; 13] = [
+    "config.toml",
+    "standardizer.json",
+    "inputs.json",
+    "metrics.csv",
+    "steps.csv",
+    "parameters.csv",
+    "run.json",
+    "train.log",
+    "optimum.json",
+    "eval.json",
+    "checkpoint",
+    "train",
+    "valid",
+];
 
 /// A run directory (serialized as its path).
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +86,9 @@ impl RunDir {
     pub fn model_checkpoint(&self, epoch: usize) -> PathBuf {
         self.checkpoint_dir().join(format!("model-{epoch}.bpk"))
     }
+    pub fn inputs_path(&self) -> PathBuf {
+        self.path.join("inputs.json")
+    }
     pub fn eval_path(&self) -> PathBuf {
         self.path.join("eval.json")
     }
@@ -91,20 +113,23 @@ impl RunDir {
 
     /// The stored standardization, if the run standardized its features.
     pub fn load_standardizer(&self) -> Result<Option<Standardizer>> {
-        let path = self.standardizer_path();
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::new(format!("{}: {e}", path.display())))
+        read_json_if_present(&self.standardizer_path())
     }
 
     pub fn save_standardizer(&self, standardizer: &Standardizer) -> Result<()> {
         let path = self.standardizer_path();
         let text = serde_json::to_string_pretty(standardizer).expect("serializable");
         write_atomically(&path, text.as_bytes())
+    }
+
+    /// What the model takes, `None` for a run trained before `inputs.json` was written.
+    pub fn load_inputs(&self) -> Result<Option<ModelInputs>> {
+        read_json_if_present(&self.inputs_path())
+    }
+
+    pub fn save_inputs(&self, inputs: &ModelInputs) -> Result<()> {
+        let text = serde_json::to_string_pretty(inputs).expect("serializable") + "\n";
+        write_atomically(&self.inputs_path(), text.as_bytes())
     }
 
     /// Epochs whose model checkpoint is on disk, ascending.
@@ -124,6 +149,27 @@ impl RunDir {
         epochs.sort_unstable();
         epochs
     }
+}
+
+/// The JSON file at `path` read as a `T`, `None` if there is no such file; an error names it.
+fn read_json_if_present<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::new(format!("{}: {e}", path.display())))
+}
+
+/// What a run's model takes, `inputs.json`: so that `predict` and `eval --input` read new
+/// examples without the training data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInputs {
+    /// The feature columns, in the order the model reads them.
+    pub features: Vec<String>,
+    /// The number of classes; `None` for regression.
+    pub classes: Option<usize>,
 }
 
 /// Column names of `metrics.csv`, in order.
@@ -219,7 +265,8 @@ pub struct Session {
     pub backend: String,
     /// The epoch this session started after (0 for a fresh run).
     pub resumed_after_epoch: usize,
-    /// `running`, `finished`, `target_reached`, `diverged`, `interrupted` or `failed`.
+    /// `running`, `finished`, `target_reached`, `early_stopped`, `diverged`, `interrupted` or
+    /// `failed`.
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_epoch: Option<usize>,
@@ -228,6 +275,10 @@ pub struct Session {
     pub last_finite_checkpoint: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub divergence: Option<serde_json::Value>,
+    /// Where early stopping ended the session: the epoch it stopped after, the best epoch,
+    /// the metric and its best value, the patience and δ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<serde_json::Value>,
 }
 
 impl Session {
@@ -249,15 +300,12 @@ impl Session {
 impl RunDir {
     /// `run.json`, or a fresh record for `seed` when the run has none yet.
     pub fn load_run_info(&self, seed: u64) -> Result<RunInfo> {
-        let path = self.run_info_path();
-        if !path.exists() {
-            return Ok(RunInfo {
+        Ok(
+            read_json_if_present(&self.run_info_path())?.unwrap_or(RunInfo {
                 seed,
                 sessions: Vec::new(),
-            });
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::new(format!("{}: {e}", path.display())))
+            }),
+        )
     }
 
     pub fn save_run_info(&self, info: &RunInfo) -> Result<()> {

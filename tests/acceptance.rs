@@ -16,7 +16,7 @@ fn quickstart_logistic_regression_reaches_95_percent_test_accuracy() {
     let result = common::train_into(common::load("quickstart", &[]), &run);
     assert_eq!(result.epochs, 20);
     let report = evaluate_run(&result.run_dir, CheckpointChoice::Last, None, None).unwrap();
-    assert_eq!(report.split, SplitChoice::Test);
+    assert_eq!(report.split, Some(SplitChoice::Test));
     let accuracy = report.metrics.accuracy.unwrap();
     assert!(accuracy >= 0.95, "test accuracy {accuracy}");
     // 569 examples, 15 % test → 85 examples; the confusion matrix counts each once.
@@ -194,54 +194,9 @@ fn resume_continues_a_shuffled_mini_batch_run_bit_for_bit() {
 
 #[test]
 fn mnist_config_trains_from_an_idx_folder() {
-    // A small MNIST-shaped folder: 28×28 images whose class is written into their pixels, so a
-    // few epochs must learn it; train files gzipped, test files raw, as users have them.
-    use sgdlab::data::idx::write_idx;
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("mnist");
-    std::fs::create_dir(&folder).unwrap();
-    let mut rng = sgdlab::rng::Rng::new(3);
-    let mut make = |count: usize| {
-        let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
-        let mut images = vec![0u8; count * 784];
-        for (image, &label) in images.chunks_mut(784).zip(&labels) {
-            for (pixel, value) in image.iter_mut().enumerate() {
-                let stripe = pixel % 28 / 3 == usize::from(label);
-                *value = if stripe { 200 } else { rng.below(40) as u8 };
-            }
-        }
-        (images, labels)
-    };
-    let (images, labels) = make(300);
-    write_idx(
-        &folder.join("train-images-idx3-ubyte.gz"),
-        &[300, 28, 28],
-        &images,
-        true,
-    )
-    .unwrap();
-    write_idx(
-        &folder.join("train-labels-idx1-ubyte.gz"),
-        &[300],
-        &labels,
-        true,
-    )
-    .unwrap();
-    let (images, labels) = make(100);
-    write_idx(
-        &folder.join("t10k-images-idx3-ubyte"),
-        &[100, 28, 28],
-        &images,
-        false,
-    )
-    .unwrap();
-    write_idx(
-        &folder.join("t10k-labels-idx1-ubyte"),
-        &[100],
-        &labels,
-        false,
-    )
-    .unwrap();
+    common::write_mnist_folder(&folder, 300, 100);
 
     let path = format!("data.path={}", folder.display());
     let config = common::load(
@@ -250,7 +205,7 @@ fn mnist_config_trains_from_an_idx_folder() {
     );
     let result = common::train_into(config, &dir.path().join("run"));
     let report = evaluate_run(&result.run_dir, CheckpointChoice::Last, None, None).unwrap();
-    assert_eq!(report.split, SplitChoice::Test);
+    assert_eq!(report.split, Some(SplitChoice::Test));
     assert_eq!(
         report.metrics.examples, 100,
         "the t10k files are the test split"

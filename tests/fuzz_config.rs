@@ -83,6 +83,10 @@ const KEYS: &[&str] = &[
     "training.suboptimality",
     "training.target_suboptimality",
     "training.divergence_factor",
+    "training.early_stopping_patience",
+    "training.early_stopping_min_delta",
+    "training.early_stopping_metric",
+    "training.keep_checkpoints",
 ];
 
 const SECTIONS: &[&str] = &["data", "model", "optimizer", "schedule", "training"];
@@ -144,6 +148,8 @@ fn values() -> Vec<toml::Value> {
         text("step"),
         text("cpu"),
         text("cuda:1"),
+        text("all"),
+        text("valid_accuracy"),
         text("wgpu:x"),
         text("ünïcödé\u{0}"),
         ints(&[]),
@@ -191,6 +197,8 @@ fn enum_names(path: &str) -> &'static [&'static str] {
         ],
         "schedule.unit" => &["step", "epoch"],
         "training.device" => &["cpu", "flex", "ndarray", "wgpu", "cuda:0"],
+        "training.early_stopping_metric" => &["valid_loss", "valid_accuracy"],
+        "training.keep_checkpoints" => &["all"],
         _ => &["x"],
     }
 }

@@ -243,38 +243,6 @@ fn the_run_dir_records_seed_backend_version_and_commit_and_two_runs_agree_bit_fo
     assert_eq!(session["last_epoch"], 3);
 }
 
-/// Runs `sgdlab args` and returns its peak resident memory in KiB: the kernel's high-water
-/// mark `VmHWM`, read until the process exits (it only grows, so the last read is the peak
-/// up to a few milliseconds before exit).
-fn peak_rss_kib(cwd: &Path, args: &[String]) -> u64 {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sgdlab"))
-        .args(args)
-        .current_dir(cwd)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(&status_path)
-            && let Some(line) = status.lines().find(|line| line.starts_with("VmHWM:"))
-        {
-            let kib: u64 = line
-                .split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            peak = peak.max(kib);
-        }
-        if let Some(exit) = child.try_wait().unwrap() {
-            assert!(exit.success(), "sgdlab {args:?} failed");
-            return peak;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 /// Training keeps nothing per step in memory: logs and metrics stream to disk. (The figures
 /// drawn after training are left out with `--no-plots`: they read all of `steps.csv`, a row per
 /// step, by design.)
@@ -286,7 +254,7 @@ fn ten_times_the_epochs_needs_no_more_memory() {
         let mut args = train_args(&run, epochs);
         args[7] = "training.batch_size=1".into();
         args.push("--no-plots".into());
-        peak_rss_kib(dir.path(), &args)
+        common::peak_rss_kib(dir.path(), &args)
     };
     // 1,990 steps against 19,900.
     let usual = run_for(5);

@@ -197,6 +197,19 @@ impl DataConfig {
     }
 }
 
+impl DataConfig {
+    /// The label column of a labelled CSV for this run: `label` of a csv source, `target` for
+    /// the embedded sets (as in `data/*.csv`), `y` for lecture_1d, `label` for MNIST.
+    pub fn label_column(&self) -> &str {
+        match self.source {
+            DataSource::Csv => self.label.as_deref().unwrap_or("label"),
+            DataSource::BreastCancer | DataSource::Digits | DataSource::Diabetes => "target",
+            DataSource::Lecture1d => "y",
+            DataSource::Mnist => "label",
+        }
+    }
+}
+
 impl DataSource {
     pub fn name(self) -> &'static str {
         match self {

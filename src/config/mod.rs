@@ -214,6 +214,22 @@ impl Config {
                 "model.kind = \"mlp\" is not convex: its optimum ℓ(f*) is unknown".into(),
             ));
         }
+        if training.early_stopping_patience.is_some() {
+            if data.validation_fraction == 0.0 {
+                return Err((
+                    "training.early_stopping_patience",
+                    "watches the validation split, but data.validation_fraction = 0: set it above 0 (e.g. 0.15) or remove early_stopping_patience".into(),
+                ));
+            }
+            if training.early_stopping_metric == EarlyStoppingMetric::ValidAccuracy
+                && model.kind == ModelKind::Linear
+            {
+                return Err((
+                    "training.early_stopping_metric",
+                    "\"valid_accuracy\" needs a classifier; model.kind = \"linear\" is a regression (use \"valid_loss\")".into(),
+                ));
+            }
+        }
         if self.line_search() != LineSearch::None {
             if !matches!(self.schedule, ScheduleConfig::Constant(_)) {
                 return Err((
@@ -272,6 +288,15 @@ impl Config {
             | DataSource::Lecture1d
             | DataSource::Mnist => true,
             DataSource::Csv | DataSource::Diabetes => false,
+        }
+    }
+
+    /// What `--checkpoint best` ranks epochs by (and retention keeps the best of): early
+    /// stopping's metric when the run stops early, else the validation loss.
+    pub fn best_metric(&self) -> EarlyStoppingMetric {
+        match self.training.early_stopping_patience {
+            Some(_) => self.training.early_stopping_metric,
+            None => EarlyStoppingMetric::ValidLoss,
         }
     }
 

@@ -1,10 +1,10 @@
 //! `[training]`: epochs, the mini-batch, the seed, the device(s), clipping, suboptimality
-//! tracking and divergence.
+//! tracking, divergence, early stopping and how many checkpoints are kept.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::LineSearch;
-use crate::checks::{Check, positive};
+use crate::checks::{Check, non_negative, positive};
 use crate::device;
 use crate::optim::GradientClipping;
 
@@ -50,6 +50,105 @@ pub struct TrainingConfig {
     /// run's first batch loss (> 1).
     #[serde(default = "default_divergence_factor")]
     pub divergence_factor: f64,
+    /// Stop once this many epochs in a row brought no improvement of `early_stopping_metric`
+    /// by more than `early_stopping_min_delta` over its best value so far (needs a validation
+    /// split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping_patience: Option<usize>,
+    /// The least change of the metric that counts as an improvement (≥ 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub early_stopping_min_delta: f64,
+    /// The validation figure early stopping watches.
+    #[serde(default, skip_serializing_if = "EarlyStoppingMetric::is_default")]
+    pub early_stopping_metric: EarlyStoppingMetric,
+    /// Which epochs' checkpoints stay on disk.
+    #[serde(default, skip_serializing_if = "KeepCheckpoints::is_all")]
+    pub keep_checkpoints: KeepCheckpoints,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// The validation figure early stopping watches, and `--checkpoint best` ranks epochs by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EarlyStoppingMetric {
+    /// The mean validation loss: lower is better.
+    #[default]
+    ValidLoss,
+    /// The validation accuracy (classifiers): higher is better.
+    ValidAccuracy,
+}
+
+impl EarlyStoppingMetric {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The `metrics.csv` column.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::ValidLoss => "valid_loss",
+            Self::ValidAccuracy => "valid_accuracy",
+        }
+    }
+
+    /// Whether `value` is better than `than` by more than `delta`.
+    pub fn improves(self, value: f64, than: f64, delta: f64) -> bool {
+        match self {
+            Self::ValidLoss => value < than - delta,
+            Self::ValidAccuracy => value > than + delta,
+        }
+    }
+}
+
+/// `keep_checkpoints`: `"all"`, or the number of most recent epochs whose checkpoints stay
+/// (the best epoch's always stays too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeepCheckpoints {
+    #[default]
+    All,
+    Last(usize),
+}
+
+impl KeepCheckpoints {
+    fn is_all(&self) -> bool {
+        *self == Self::All
+    }
+}
+
+impl Serialize for KeepCheckpoints {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::All => serializer.serialize_str("all"),
+            Self::Last(n) => serializer.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeepCheckpoints {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(i64),
+            Word(String),
+        }
+        let expected = "\"all\" or the number of recent checkpoints to keep, 1 or more";
+        match Raw::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom(format!("expected {expected}")))?
+        {
+            Raw::Word(word) if word == "all" => Ok(Self::All),
+            Raw::Count(n) if n >= 1 => Ok(Self::Last(usize::try_from(n).unwrap_or(usize::MAX))),
+            Raw::Word(word) => Err(serde::de::Error::custom(format!(
+                "expected {expected}, got {word:?}"
+            ))),
+            Raw::Count(n) => Err(serde::de::Error::custom(format!(
+                "expected {expected}, got {n}"
+            ))),
+        }
+    }
 }
 
 fn default_divergence_factor() -> f64 {
@@ -87,6 +186,10 @@ impl Default for TrainingConfig {
             suboptimality: SuboptimalityTracking::default(),
             target_suboptimality: None,
             divergence_factor: default_divergence_factor(),
+            early_stopping_patience: None,
+            early_stopping_min_delta: 0.0,
+            early_stopping_metric: EarlyStoppingMetric::default(),
+            keep_checkpoints: KeepCheckpoints::default(),
         }
     }
 }
@@ -173,6 +276,45 @@ impl TrainingConfig {
         }
         if let Some(target) = training.target_suboptimality {
             positive("training.target_suboptimality", target)?;
+        }
+        match training.early_stopping_patience {
+            Some(patience) if !(1..=MAX_EPOCHS).contains(&patience) => {
+                return Err((
+                    "training.early_stopping_patience",
+                    format!("must be ≥ 1 and ≤ {MAX_EPOCHS} epochs, got {patience}"),
+                ));
+            }
+            Some(_) => non_negative(
+                "training.early_stopping_min_delta",
+                training.early_stopping_min_delta,
+            )?,
+            None => {
+                for (key, set) in [
+                    (
+                        "training.early_stopping_min_delta",
+                        training.early_stopping_min_delta != 0.0,
+                    ),
+                    (
+                        "training.early_stopping_metric",
+                        !training.early_stopping_metric.is_default(),
+                    ),
+                ] {
+                    if set {
+                        return Err((
+                            key,
+                            "has no effect without training.early_stopping_patience".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        if let KeepCheckpoints::Last(n) = training.keep_checkpoints
+            && n > MAX_EPOCHS
+        {
+            return Err((
+                "training.keep_checkpoints",
+                format!("must be \"all\" or 1 to {MAX_EPOCHS}, got {n}"),
+            ));
         }
         Ok(())
     }

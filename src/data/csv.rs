@@ -6,6 +6,8 @@
 use super::{Dataset, Targets, Task};
 use crate::config::MAX_CLASSES;
 use crate::{Error, Result, bail};
+use std::borrow::Cow;
+use std::io::BufRead;
 use std::path::Path;
 
 /// How many column or class names an error message lists before abbreviating.
@@ -51,19 +53,8 @@ pub(crate) fn parse_csv(
     task: Task,
     class_names: Option<&[String]>,
 ) -> Result<Dataset> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // Physical line numbers (1-based) so they match what an editor shows, blank lines included.
-    let mut records = text
-        .lines()
-        .enumerate()
-        .map(|(i, line)| (i + 1, line))
-        .filter(|(_, line)| !line.trim().is_empty());
-
-    let Some((header_line, header_text)) = records.next() else {
-        bail!("{source}:1: empty file (expected a header row of column names)");
-    };
-    let header = split_fields(header_text, source, header_line)?;
-    check_header(&header, source, header_line)?;
+    let mut records = CsvRecords::new(text.as_bytes(), source);
+    let (header_line, header) = records.header()?;
 
     let label_column = find_column(&header, label, "label", source, header_line)?;
     let feature_columns = choose_features(&header, label_column, features, source, header_line)?;
@@ -73,15 +64,7 @@ pub(crate) fn parse_csv(
     let mut values = Vec::new();
     let mut labels = Vec::new();
     let mut targets = Vec::new();
-    for (line, record) in records {
-        let cells = split_fields(record, source, line)?;
-        if cells.len() != header.len() {
-            bail!(
-                "{source}:{line}: expected {} fields, found {}",
-                header.len(),
-                cells.len()
-            );
-        }
+    while let Some((line, cells)) = records.next_record(header.len())? {
         for &column in &feature_columns {
             let value = parse_number(&cells[column], &header[column])
                 .map_err(|why| Error::new(format!("{source}:{line}: {why}")))?;
@@ -134,6 +117,107 @@ pub(crate) fn parse_csv(
         targets,
         feature_names: feature_columns.iter().map(|&c| header[c].clone()).collect(),
     })
+}
+
+/// A CSV file read one record at a time, as [`load_csv`] reads it: a UTF-8 byte-order mark
+/// is skipped, blank lines are skipped, line numbers are physical (1-based, the header on its
+/// line, blank lines counted) so they match what an editor shows, and every error is one line
+/// `source:line: ...`. Memory stays that of one line, whatever the file's size.
+pub struct CsvRecords<R> {
+    reader: R,
+    source: String,
+    /// The number of the last line read.
+    line: usize,
+    bytes: Vec<u8>,
+}
+
+impl<R: BufRead> CsvRecords<R> {
+    /// Records from `reader`, named `source` in errors.
+    pub fn new(reader: R, source: &str) -> Self {
+        Self {
+            reader,
+            source: source.to_string(),
+            line: 0,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// The name errors give the input.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The next non-blank line as text, with its number; `None` at the end of the input.
+    fn next_line(&mut self) -> Result<Option<(usize, String)>> {
+        loop {
+            self.bytes.clear();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut self.bytes)
+                .map_err(|e| Error::new(format!("cannot read {}: {e}", self.source)))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let mut bytes = self.bytes.as_slice();
+            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            if self.line == 1 {
+                bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+            }
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                bail!(
+                    "{}:{}: not valid UTF-8 text (is this a CSV file?)",
+                    self.source,
+                    self.line
+                );
+            };
+            if !text.trim().is_empty() {
+                return Ok(Some((self.line, text.to_string())));
+            }
+        }
+    }
+
+    /// The header row: its line number and the column names (none empty, none twice).
+    pub fn header(&mut self) -> Result<(usize, Vec<String>)> {
+        let Some((line, text)) = self.next_line()? else {
+            bail!(
+                "{}:1: empty file (expected a header row of column names)",
+                self.source
+            );
+        };
+        let header = split_fields(&text, &self.source, line)?;
+        check_header(&header, &self.source, line)?;
+        Ok((line, header))
+    }
+
+    /// The next record after the header, checked to have `fields` cells: its line number and
+    /// its cells; `None` at the end of the input.
+    pub fn next_record(&mut self, fields: usize) -> Result<Option<(usize, Vec<String>)>> {
+        let Some((line, text)) = self.next_line()? else {
+            return Ok(None);
+        };
+        let cells = split_fields(&text, &self.source, line)?;
+        if cells.len() != fields {
+            bail!(
+                "{}:{line}: expected {fields} fields, found {}",
+                self.source,
+                cells.len()
+            );
+        }
+        Ok(Some((line, cells)))
+    }
+}
+
+/// `text` as one CSV field: quoted (with `""` for `"`) when it holds a comma, a quote, a line
+/// break or surrounding spaces, which [`CsvRecords`] would otherwise read differently.
+pub fn csv_field(text: &str) -> Cow<'_, str> {
+    let plain = !text.contains([',', '"', '\n', '\r']) && text.trim() == text;
+    if plain {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+    }
 }
 
 /// Split one line into trimmed cells; `"..."` quotes a cell, `""` inside it is one `"`.
@@ -198,7 +282,7 @@ fn check_header(header: &[String], source: &str, line: usize) -> Result<()> {
     Ok(())
 }
 
-fn find_column(
+pub(super) fn find_column(
     header: &[String],
     name: &str,
     role: &str,
@@ -255,7 +339,7 @@ fn choose_features(
 }
 
 /// How label cells become targets.
-enum LabelParser<'a> {
+pub(super) enum LabelParser<'a> {
     /// Regression: any finite number.
     Values,
     /// Classification by integer index `0..k`.
@@ -265,7 +349,7 @@ enum LabelParser<'a> {
 }
 
 impl<'a> LabelParser<'a> {
-    fn new(task: Task, class_names: Option<&'a [String]>, source: &str) -> Result<Self> {
+    pub(super) fn new(task: Task, class_names: Option<&'a [String]>, source: &str) -> Result<Self> {
         match (task, class_names) {
             (Task::Regression, _) => Ok(Self::Values),
             (Task::Classification, None) => Ok(Self::Indices),
@@ -283,7 +367,7 @@ impl<'a> LabelParser<'a> {
         }
     }
 
-    fn class_index(&self, cell: &str) -> std::result::Result<u32, String> {
+    pub(super) fn class_index(&self, cell: &str) -> std::result::Result<u32, String> {
         let cell = cell.trim();
         match self {
             Self::Values => unreachable!("regression labels are parsed as numbers"),
@@ -311,7 +395,7 @@ impl<'a> LabelParser<'a> {
 }
 
 /// A finite `f32`, or why not (without location; the caller adds `path:line`).
-fn parse_number(cell: &str, column: &str) -> std::result::Result<f32, String> {
+pub(super) fn parse_number(cell: &str, column: &str) -> std::result::Result<f32, String> {
     let cell = cell.trim();
     if cell.is_empty() {
         return Err(format!("empty cell in column {}", quoted(column)));
@@ -338,7 +422,7 @@ fn parse_number(cell: &str, column: &str) -> std::result::Result<f32, String> {
 }
 
 /// `"text"`, escaped so the message stays on one line, abbreviated when long.
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     if text.chars().count() > QUOTED_CHARS {
         let head: String = text.chars().take(QUOTED_CHARS).collect();
         format!("{head:?}...")
@@ -348,7 +432,7 @@ fn quoted(text: &str) -> String {
 }
 
 /// `a, b, c, ... (N more)`.
-fn list_names(names: &[String]) -> String {
+pub(super) fn list_names(names: &[String]) -> String {
     let shown: Vec<&str> = names
         .iter()
         .take(LISTED_NAMES)

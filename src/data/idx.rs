@@ -72,6 +72,30 @@ fn inflate_bounded(gzip: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
+    let (dims, header_len) = parse_header(bytes, source)?;
+    let expected = dims.iter().product::<usize>();
+    let data = &bytes[header_len..];
+    if data.len() != expected {
+        if data.len() < expected {
+            bail!(
+                "{source}: truncated IDX file: expected {expected} bytes of data for dims {dims:?}, found {}",
+                data.len()
+            );
+        }
+        // A gzipped file is inflated one byte past the array only: "more", not a count.
+        bail!(
+            "{source}: IDX file has trailing bytes: expected {expected} bytes of data for dims {dims:?}, found more"
+        );
+    }
+    Ok(IdxArray {
+        dims,
+        data: data.to_vec(),
+    })
+}
+
+/// The dimensions the header at the start of `bytes` declares (their product fits a
+/// `usize`), and the header's length.
+fn parse_header(bytes: &[u8], source: &str) -> Result<(Vec<usize>, usize)> {
     let Some(magic) = bytes.get(..4) else {
         bail!(
             "{source}: too short for an IDX file: {} bytes ({}), expected a 4-byte magic 00 00 08 <ndims>",
@@ -110,26 +134,125 @@ fn parse_idx(bytes: &[u8], source: &str) -> Result<IdxArray> {
         .chunks_exact(4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .collect();
-    let Some(expected) = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
+    if dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .is_none()
+    {
         bail!("{source}: IDX dimensions {dims:?} are too large");
-    };
-    let data = &bytes[header_len..];
-    if data.len() != expected {
-        if data.len() < expected {
-            bail!(
-                "{source}: truncated IDX file: expected {expected} bytes of data for dims {dims:?}, found {}",
-                data.len()
-            );
-        }
-        // A gzipped file is inflated one byte past the array only: "more", not a count.
-        bail!(
-            "{source}: IDX file has trailing bytes: expected {expected} bytes of data for dims {dims:?}, found more"
-        );
     }
-    Ok(IdxArray {
-        dims,
-        data: data.to_vec(),
-    })
+    Ok((dims, header_len))
+}
+
+/// An IDX file read one item (the array's first index: an image, a label) at a time, raw or
+/// gzipped, with [`read_idx`]'s checks and messages, so a file of any size takes the memory of
+/// the items asked for.
+pub struct IdxReader {
+    reader: Box<dyn Read>,
+    source: String,
+    gzip: bool,
+    /// Sizes, outermost first.
+    pub dims: Vec<usize>,
+    /// Bytes of one item: the product of `dims[1..]`.
+    item_len: usize,
+    /// Items read so far.
+    read: usize,
+}
+
+impl IdxReader {
+    /// Opens `path` and reads its header.
+    pub fn open(path: &Path) -> Result<Self> {
+        let source = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+        let mut buffered = std::io::BufReader::new(file);
+        let gzip = std::io::BufRead::fill_buf(&mut buffered)
+            .map_err(|e| Error::io("read", path, e))?
+            .starts_with(&GZIP_MAGIC);
+        let mut reader: Box<dyn Read> = if gzip {
+            Box::new(MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        let corrupt = |e: std::io::Error| {
+            Error::new(format!("{source}: corrupt or truncated gzip data: {e}"))
+        };
+        let mut header = Vec::new();
+        (&mut reader)
+            .take(4)
+            .read_to_end(&mut header)
+            .map_err(corrupt)?;
+        if let Some(&ndims) = header.get(3) {
+            (&mut reader)
+                .take(4 * u64::from(ndims))
+                .read_to_end(&mut header)
+                .map_err(corrupt)?;
+        }
+        let (dims, _) = parse_header(&header, &source).map_err(|e| {
+            if !gzip && path.extension().is_some_and(|ext| ext == "gz") {
+                Error::new(format!(
+                    "{e} (the name ends in .gz, but the file is not gzip data: it does not start with 1f 8b)"
+                ))
+            } else {
+                e
+            }
+        })?;
+        Ok(Self {
+            reader,
+            source,
+            gzip,
+            item_len: dims[1..].iter().product(),
+            dims,
+            read: 0,
+        })
+    }
+
+    /// The number of items the header declares.
+    pub fn len(&self) -> usize {
+        self.dims[0]
+    }
+
+    /// Whether the header declares no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Up to `count` more items, row-major (`count` × the item size bytes, fewer at the end);
+    /// empty after the last. At the end, data beyond the declared items is an error.
+    pub fn next_items(&mut self, count: usize) -> Result<Vec<u8>> {
+        let count = count.min(self.len() - self.read);
+        let mut bytes = vec![0; count * self.item_len];
+        let mut filled = 0;
+        while filled < bytes.len() {
+            match self.reader.read(&mut bytes[filled..]) {
+                Ok(0) => bail!(
+                    "{}: truncated IDX file: expected {} bytes of data for dims {:?}, found {}",
+                    self.source,
+                    self.len() * self.item_len,
+                    self.dims,
+                    self.read * self.item_len + filled
+                ),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if self.gzip => {
+                    bail!("{}: corrupt or truncated gzip data: {e}", self.source)
+                }
+                Err(e) => bail!("cannot read {}: {e}", self.source),
+            }
+        }
+        self.read += count;
+        if self.read == self.len() && count > 0 || self.is_empty() {
+            let mut extra = [0u8; 1];
+            if matches!(self.reader.read(&mut extra), Ok(n) if n > 0) {
+                bail!(
+                    "{}: IDX file has trailing bytes: expected {} bytes of data for dims {:?}, found more",
+                    self.source,
+                    self.len() * self.item_len,
+                    self.dims
+                );
+            }
+        }
+        Ok(bytes)
+    }
 }
 
 /// Write an unsigned-byte IDX file, gzipped if `gzip` (for tests and users preparing data).
@@ -211,6 +334,46 @@ mod tests {
             assert_eq!(array.dims, vec![2, 3, 4]);
             assert_eq!(array.data, data);
         }
+    }
+
+    #[test]
+    fn the_streaming_reader_reads_what_read_idx_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..60).collect();
+        for gzip in [false, true] {
+            let path = dir.path().join(format!("items-{gzip}"));
+            write_idx(&path, &[5, 3, 4], &data, gzip).unwrap();
+            let mut reader = IdxReader::open(&path).unwrap();
+            assert_eq!((reader.dims.clone(), reader.len()), (vec![5, 3, 4], 5));
+            let mut read = Vec::new();
+            for expected in [2, 2, 1, 0] {
+                let items = reader.next_items(2).unwrap();
+                assert_eq!(items.len(), expected * 12);
+                read.extend(items);
+            }
+            assert_eq!(read, read_idx(&path).unwrap().data);
+        }
+        let path = dir.path().join("cut");
+        std::fs::write(&path, [0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 2, 1, 2, 3, 4, 5]).unwrap();
+        let mut reader = IdxReader::open(&path).unwrap();
+        assert_eq!(reader.next_items(2).unwrap(), vec![1, 2, 3, 4]);
+        let message = reader.next_items(2).unwrap_err().to_string();
+        assert!(
+            message.contains(
+                "cut: truncated IDX file: expected 6 bytes of data for dims [3, 2], found 5"
+            ),
+            "{message}"
+        );
+        std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 1, 7, 7]).unwrap();
+        let message = IdxReader::open(&path)
+            .unwrap()
+            .next_items(5)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("trailing bytes"), "{message}");
+        std::fs::write(&path, b"<html>").unwrap();
+        let message = IdxReader::open(&path).err().unwrap().to_string();
+        assert!(message.contains("3c 68 74 6d"), "{message}");
     }
 
     fn read_bytes(bytes: &[u8]) -> String {

@@ -6,8 +6,8 @@ use crate::{Result, bail};
 use std::path::{Path, PathBuf};
 
 /// Images are `SIDE × SIDE` pixels.
-const SIDE: usize = 28;
-const CLASSES: usize = 10;
+pub(super) const SIDE: usize = 28;
+pub(super) const CLASSES: usize = 10;
 
 /// MNIST in memory: the training files, and the test (`t10k`) files when present.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +55,7 @@ pub fn load_mnist(dir: &Path, limit: Option<usize>) -> Result<Mnist> {
 }
 
 /// The file for `name` in `dir`, trying the dotted spelling and a `.gz` suffix.
-fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+pub(super) fn find(dir: &Path, name: &str) -> Option<PathBuf> {
     let dotted = name.replacen("-idx", ".idx", 1);
     [name, dotted.as_str()]
         .into_iter()
@@ -80,12 +80,7 @@ fn load_pair(images_path: &Path, labels_path: &Path, limit: Option<usize>) -> Re
         dims: image_dims,
         data: pixels,
     } = read_idx(images_path)?;
-    if image_dims.len() != 3 || image_dims[1..] != [SIDE, SIDE] {
-        bail!(
-            "{}: expected MNIST images with dims [n, {SIDE}, {SIDE}], found {image_dims:?}",
-            images_path.display()
-        );
-    }
+    check_image_dims(&image_dims, images_path)?;
     let IdxArray {
         dims: label_dims,
         data: labels,
@@ -120,10 +115,7 @@ fn load_pair(images_path: &Path, labels_path: &Path, limit: Option<usize>) -> Re
             labels_path.display()
         );
     }
-    let features = pixels[..kept * SIDE * SIDE]
-        .iter()
-        .map(|&p| f32::from(p) / 255.0)
-        .collect();
+    let features = pixel_features(&pixels[..kept * SIDE * SIDE]);
     Ok(Dataset {
         features,
         dim: SIDE * SIDE,
@@ -131,10 +123,31 @@ fn load_pair(images_path: &Path, labels_path: &Path, limit: Option<usize>) -> Re
             labels: labels.iter().map(|&l| u32::from(l)).collect(),
             classes: CLASSES,
         },
-        feature_names: (0..SIDE)
-            .flat_map(|r| (0..SIDE).map(move |c| format!("pixel_{r}_{c}")))
-            .collect(),
+        feature_names: pixel_names(),
     })
+}
+
+/// Refuses image dims other than MNIST's `[n, 28, 28]`, naming the file.
+pub(super) fn check_image_dims(dims: &[usize], path: &Path) -> Result<()> {
+    if dims.len() != 3 || dims[1..] != [SIDE, SIDE] {
+        bail!(
+            "{}: expected MNIST images with dims [n, {SIDE}, {SIDE}], found {dims:?}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Pixels as features: scaled from 0..=255 to [0, 1].
+pub(super) fn pixel_features(pixels: &[u8]) -> Vec<f32> {
+    pixels.iter().map(|&p| f32::from(p) / 255.0).collect()
+}
+
+/// `pixel_R_C`, row-major: the names of an image's features.
+pub(super) fn pixel_names() -> Vec<String> {
+    (0..SIDE)
+        .flat_map(|r| (0..SIDE).map(move |c| format!("pixel_{r}_{c}")))
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,12 +6,13 @@
 mod csv;
 mod embedded;
 pub mod idx;
+pub mod input;
 mod mnist;
 mod split;
 mod standardize;
 mod synthetic;
 
-pub use csv::load_csv;
+pub use csv::{CsvRecords, csv_field, load_csv};
 pub use embedded::{breast_cancer, diabetes, digits};
 pub use mnist::{Mnist, load_mnist};
 pub use split::{Splits, split};

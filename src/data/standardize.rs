@@ -110,10 +110,17 @@ impl Standardizer {
             data.dim,
             "standardizer has mismatched scale"
         );
-        if data.dim == 0 {
+        self.apply_rows(&mut data.features);
+    }
+
+    /// Standardizes row-major `features`, rows of the fitted dimension, as
+    /// [`Standardizer::apply`] does a data set's.
+    pub fn apply_rows(&self, features: &mut [f32]) {
+        let dim = self.mean.len();
+        if dim == 0 {
             return;
         }
-        for row in data.features.chunks_exact_mut(data.dim) {
+        for row in features.chunks_exact_mut(dim) {
             for ((x, &mean), &scale) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
                 *x = ((f64::from(*x) - f64::from(mean)) / f64::from(scale)) as f32;
             }

@@ -1,15 +1,18 @@
 //! The models, as Burn modules, and what every model shares: a forward pass to raw outputs,
-//! and a loss computed from those outputs (logits for classifiers, never probabilities).
+//! and a loss computed from those outputs (logits for classifiers, never probabilities); their
+//! evaluation (`evaluate.rs`) and the figures it reports (`metrics.rs`).
 
 mod evaluate;
 mod init;
 mod linear;
 mod logistic;
 pub mod loss;
+pub mod metrics;
 mod mlp;
 mod softmax;
 
-pub use evaluate::{Metrics, evaluate};
+pub(crate) use evaluate::host_values;
+pub use evaluate::{EVAL_BATCH_SIZE, Evaluation, Metrics, Report, evaluate};
 pub use linear::LinearRegression;
 pub use logistic::LogisticRegression;
 pub use mlp::Mlp;

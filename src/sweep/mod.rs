@@ -466,25 +466,12 @@ fn decide(planned: &PlannedRun, out: &Path) -> Result<Action> {
 /// Whether every entry of `dir` is one a run writes (so a run that left no checkpoint can be
 /// removed and trained again without losing anything else).
 fn only_run_files(dir: &Path) -> Result<bool> {
-    const RUN_FILES: [&str; 12] = [
-        "config.toml",
-        "standardizer.json",
-        "metrics.csv",
-        "steps.csv",
-        "parameters.csv",
-        "run.json",
-        "train.log",
-        "optimum.json",
-        "eval.json",
-        "checkpoint",
-        "train",
-        "valid",
-    ];
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("read", dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !(RUN_FILES.contains(&name.as_str()) || name.ends_with(".partial")) {
+        if !(crate::run_dir::RUN_DIR_ENTRIES.contains(&name.as_str()) || name.ends_with(".partial"))
+        {
             return Ok(false);
         }
     }
@@ -522,7 +509,7 @@ fn carry_out(planned: &PlannedRun, action: Action, out: &Path) -> Result<RunSumm
         return Ok(summary);
     }
     let report = evaluate_run(run, CheckpointChoice::Last, None, None)?;
-    if report.split != SplitChoice::Test {
+    if report.split != Some(SplitChoice::Test) {
         return Ok(summary);
     }
     RunSummary::read(run)

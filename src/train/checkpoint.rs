@@ -10,9 +10,13 @@ use burn::store::ModuleRecord;
 use burn::tensor::Device;
 
 use super::Trainee;
-use crate::config::{Config, LineSearch, ModelConfig};
+use std::collections::BTreeMap;
+
+use crate::config::{Config, EarlyStoppingMetric, LineSearch, ModelConfig};
+use crate::data::Standardizer;
 use crate::model::{Model, Problem};
-use crate::run_dir::{RunDir, read_metrics_csv};
+use crate::prepare::prepare;
+use crate::run_dir::{ModelInputs, RunDir, read_metrics_csv};
 use crate::{Error, Result, bail};
 
 /// Which checkpoint to load.
@@ -20,7 +24,8 @@ use crate::{Error, Result, bail};
 pub enum CheckpointChoice {
     /// The last epoch on disk.
     Last,
-    /// The epoch with the lowest validation loss in `metrics.csv`.
+    /// The epoch with the lowest validation loss in `metrics.csv`, or with early stopping
+    /// the best epoch by its metric.
     Best,
     Epoch(usize),
 }
@@ -64,6 +69,78 @@ pub fn load_model(
         })
 }
 
+/// A run's model loaded from a checkpoint, with what it takes to feed it new examples.
+pub struct TrainedModel {
+    /// The run's `config.toml`.
+    pub config: Config,
+    /// The checkpoint's epoch.
+    pub epoch: usize,
+    pub model: Model,
+    pub inputs: ModelInputs,
+    /// The run's feature transform, when it standardizes.
+    pub standardizer: Option<Standardizer>,
+    /// The device the model is on, as named.
+    pub device_name: String,
+    pub device: Device,
+}
+
+/// Loads the checkpoint `choice` names of `run` onto `device_name` (default: the run's
+/// `training.device`), checking the run's files against each other first.
+pub fn load_trained(
+    run: &RunDir,
+    choice: CheckpointChoice,
+    device_name: Option<&str>,
+) -> Result<TrainedModel> {
+    let config = run.load_config()?;
+    let device_name = device_name.unwrap_or(&config.training.device).to_string();
+    let device = crate::device::resolve(&device_name)?;
+    let standardizer = run.load_standardizer()?;
+    if config.data.standardize && standardizer.is_none() {
+        bail!(
+            "{}: the run standardizes its features but standardizer.json is missing",
+            run.path.display()
+        );
+    }
+    let inputs = match run.load_inputs()? {
+        Some(inputs) => inputs,
+        // A run from before inputs.json: its training split says the same.
+        None => {
+            let prepared = prepare(
+                &config.data,
+                config.is_regression(),
+                config.training.seed,
+                None,
+            )?;
+            let train = prepared.splits.train;
+            ModelInputs {
+                features: train.feature_names.clone(),
+                classes: train.classes(),
+            }
+        }
+    };
+    let standardizer = standardizer.filter(|_| config.data.standardize);
+    if let Some(standardizer) = &standardizer {
+        standardizer
+            .validate(inputs.features.len())
+            .map_err(|e| Error::new(format!("{}: {e}", run.standardizer_path().display())))?;
+    }
+    let epoch = choose_checkpoint(run, choice)?;
+    let problem = Problem {
+        dim: inputs.features.len(),
+        classes: inputs.classes,
+    };
+    let model = load_model(run, epoch, &config.model, problem, &device)?;
+    Ok(TrainedModel {
+        config,
+        epoch,
+        model,
+        inputs,
+        standardizer,
+        device_name,
+        device,
+    })
+}
+
 /// The epoch `choice` names among the run's checkpoints, with a one-line error when there is
 /// none.
 pub fn choose_checkpoint(run: &RunDir, choice: CheckpointChoice) -> Result<usize> {
@@ -80,20 +157,100 @@ pub fn choose_checkpoint(run: &RunDir, choice: CheckpointChoice) -> Result<usize
             epochs[0]
         ),
         CheckpointChoice::Best => {
+            let metric = run.load_config()?.best_metric();
             let rows = read_metrics_csv(&run.metrics_path())?;
-            rows.iter()
+            let ranked = rows
+                .iter()
                 .filter(|(epoch, _)| epochs.contains(epoch))
-                .filter_map(|(&epoch, row)| row.get("valid_loss").map(|&loss| (epoch, loss)))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(epoch, _)| epoch)
-                .ok_or_else(|| {
-                    Error::new(format!(
-                        "--checkpoint best: {} has no validation loss to rank epochs by (validation_fraction = 0)",
-                        run.path.display()
-                    ))
-                })
+                .filter_map(|(&epoch, row)| row.get(metric.column()).map(|&v| (epoch, v)));
+            best_epoch(ranked, metric).ok_or_else(|| {
+                Error::new(format!(
+                    "--checkpoint best: {} has no {} to rank epochs by (validation_fraction = 0)",
+                    run.path.display(),
+                    match metric {
+                        EarlyStoppingMetric::ValidLoss => "validation loss",
+                        EarlyStoppingMetric::ValidAccuracy => "validation accuracy",
+                    }
+                ))
+            })
         }
     }
+}
+
+/// The epoch with the best finite value of `metric` (the first of equal ones).
+pub fn best_epoch(
+    values: impl IntoIterator<Item = (usize, f64)>,
+    metric: EarlyStoppingMetric,
+) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (epoch, value) in values {
+        if value.is_finite() && best.is_none_or(|(_, b)| metric.improves(value, b, 0.0)) {
+            best = Some((epoch, value));
+        }
+    }
+    best.map(|(epoch, _)| epoch)
+}
+
+/// The record files of a checkpoint, as burn-train's checkpointers name them.
+pub const CHECKPOINT_PARTS: [&str; 3] = ["model", "optim", "scheduler"];
+
+/// Every epoch with a file in `checkpoint/`, and which of [`CHECKPOINT_PARTS`] it has.
+pub fn checkpoint_parts(run: &RunDir) -> BTreeMap<usize, Vec<&'static str>> {
+    let mut epochs: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
+    for entry in std::fs::read_dir(run.checkpoint_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        for part in CHECKPOINT_PARTS {
+            let epoch = name
+                .strip_prefix(part)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|rest| rest.strip_suffix(".bpk"))
+                .and_then(|epoch| epoch.parse().ok());
+            if let Some(epoch) = epoch {
+                epochs.entry(epoch).or_default().push(part);
+            }
+        }
+    }
+    epochs
+}
+
+/// Deletes what a killed writer left in `checkpoint/`: Burn writes each record to a scratch
+/// sibling `<file>.<pid>-<n>.tmp` renamed into place, and a SIGKILL mid-write leaves it. Call
+/// it when no checkpoint is being written.
+pub fn remove_scratch_files(run: &RunDir) {
+    for entry in std::fs::read_dir(run.checkpoint_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let scratch = name.ends_with(".tmp")
+            && CHECKPOINT_PARTS
+                .iter()
+                .any(|part| name.starts_with(&format!("{part}-")) && name.contains(".bpk."));
+        if scratch {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Deletes every file of `epoch`'s checkpoint.
+pub fn delete_checkpoint(run: &RunDir, epoch: usize) -> Result<()> {
+    for part in CHECKPOINT_PARTS {
+        let path = run.checkpoint_dir().join(format!("{part}-{epoch}.bpk"));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("delete", &path, e)),
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the checkpoint of `epoch` in `run` can be continued and returns its model (on

@@ -17,7 +17,7 @@
 //! [`crate::solve`] minimizes): near the optimum the decrease `c α ‖g‖²` falls below f32's
 //! resolution of ℓ and an f32 search would stall. Non-convex models are evaluated by Burn.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -26,6 +26,7 @@ use burn::tensor::{Device, Tensor};
 use super::line_search::{self, Accepted};
 use super::metrics::{RunLog, StepRow};
 use super::monitor::RunMonitor;
+use super::retention::Retention;
 use super::step::Trainee;
 use super::suboptimality::SuboptimalityTracker;
 use super::trace::{ParameterTrace, flat_parameters};
@@ -53,6 +54,8 @@ pub(super) struct FullBatchRun<'a> {
     pub suboptimality: Option<Arc<SuboptimalityTracker>>,
     /// Why the loop ended before `training.epochs`, when no step could decrease ℓ.
     pub stopped_early: Option<String>,
+    /// With `keep_checkpoints = N`: which checkpoints stay.
+    pub retention: Option<Arc<Mutex<Retention>>>,
 }
 
 /// The last epoch taken, and why the loop ended early (if it did, short of ρ).
@@ -168,14 +171,25 @@ impl FullBatchRun<'_> {
                     values.push(("valid_accuracy".into(), accuracy));
                 }
             }
-            self.log.record_epoch(epoch, values, true);
+            let validation = self.log.record_epoch(epoch, values, true);
             self.save_checkpoint(&model, epoch)?;
             last = epoch;
+            if let Some(validation) = validation {
+                self.monitor.record_validation(epoch, validation);
+                if let Some(retention) = &self.retention {
+                    let mut retention = retention.lock().unwrap_or_else(|p| p.into_inner());
+                    retention.record(epoch, validation.value(self.config.best_metric()));
+                    retention.prune()?;
+                }
+            }
 
             if let (Some(target), Some(value)) = (target, suboptimality)
                 && value < target
             {
                 self.monitor.reach_target(epoch);
+                break;
+            }
+            if self.monitor.stops_early_after(epoch) {
                 break;
             }
         }

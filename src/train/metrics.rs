@@ -16,7 +16,7 @@ use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 
 use super::data_parallel::DataParallelLayout;
-use super::monitor::RunMonitor;
+use super::monitor::{RunMonitor, Validation};
 use crate::files::write_atomically;
 use crate::run_dir::{
     EpochRow, METRICS_COLUMNS, STEPS_COLUMNS, read_metrics_csv, write_metrics_csv,
@@ -127,28 +127,31 @@ impl RunLog {
     }
 
     /// Merges `values` into `epoch`'s row of `metrics.csv` and stamps the elapsed time; once
-    /// the row is `complete` (training and validation both in), rewrites the file and prints
-    /// the progress line. A row is on disk only whole: `--resume` trusts the rows it finds.
+    /// the row is `complete` (training and validation both in), rewrites the file, prints
+    /// the progress line and returns the row's validation figures. A row is on disk only
+    /// whole: `--resume` trusts the rows it finds.
     pub fn record_epoch(
         &mut self,
         epoch: usize,
         values: impl IntoIterator<Item = (String, f64)>,
         complete: bool,
-    ) {
+    ) -> Option<Validation> {
         self.flush_steps();
         let elapsed = self.elapsed_seconds();
         let row = self.rows.entry(epoch).or_default();
         row.insert("epoch".into(), epoch as f64);
         row.extend(values);
         row.insert("elapsed_seconds".into(), elapsed);
-        if complete {
-            if let Err(e) = write_metrics_csv(&self.path, &self.rows) {
-                eprintln!("warning: {e}");
-            }
-            if self.print != ProgressLines::Off {
-                self.print_row(epoch, &self.rows[&epoch]);
-            }
+        if !complete {
+            return None;
         }
+        if let Err(e) = write_metrics_csv(&self.path, &self.rows) {
+            eprintln!("warning: {e}");
+        }
+        if self.print != ProgressLines::Off {
+            self.print_row(epoch, &self.rows[&epoch]);
+        }
+        Some(Validation::of_row(&self.rows[&epoch]))
     }
 
     /// Writes the steps taken so far to `steps.csv`.
@@ -414,6 +417,8 @@ impl MetricLogger for EpochLog {
             values.push(("suboptimality".into(), suboptimality));
         }
         let complete = matches!(summary.split, Split::Valid) || !self.has_valid;
-        self.log.record_epoch(epoch, values, complete);
+        if let Some(validation) = self.log.record_epoch(epoch, values, complete) {
+            self.monitor.record_validation(epoch, validation);
+        }
     }
 }

@@ -1,15 +1,18 @@
 //! Training through burn-train's learner: config → data → model → optimizer/schedule →
-//! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch) → run dir.
+//! `SupervisedTraining` (epochs, seeded shuffling, metrics, a checkpoint every epoch, early
+//! stopping, checkpoint retention) → run dir.
 
 mod batch_log;
 pub mod checkpoint;
 pub mod data_parallel;
 mod dry_run;
+pub mod early_stopping;
 mod full_batch;
 pub mod line_search;
 mod metrics;
 pub mod monitor;
 mod renderer;
+mod retention;
 mod step;
 pub mod suboptimality;
 pub mod trace;
@@ -20,9 +23,10 @@ pub use dry_run::{DryRunSummary, dry_run};
 pub use metrics::StepRow;
 pub use step::{StepOutput, Trainee};
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::InMemDataset;
@@ -36,18 +40,22 @@ use serde::Serialize;
 
 use crate::batch::{EpochShuffledIndices, IndexBatcher};
 use crate::config::{
-    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, LineSearch, SuboptimalityTracking, first_difference,
+    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, KeepCheckpoints, LineSearch, SuboptimalityTracking,
+    first_difference,
 };
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::files::write_atomically;
 use crate::model::{Model, Problem};
 use crate::prepare::prepare;
-use crate::run_dir::{EpochRow, RunDir, Session, fresh_run_path, read_metrics_csv};
+use crate::run_dir::{EpochRow, ModelInputs, RunDir, Session, fresh_run_path, read_metrics_csv};
 use crate::solve::{Objective, Optimum, solve, write_optimum_json};
+use crate::train::checkpoint::CHECKPOINT_PARTS;
 use crate::train::data_parallel::{
     DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
 };
-use crate::train::monitor::{RunMonitor, StopAtTarget};
+use crate::train::early_stopping::{EARLY_STOPPED, EarlyStop, EarlyStopping};
+use crate::train::monitor::{RunMonitor, StopRules};
+use crate::train::retention::{KeepRecent, Retention};
 use crate::train::suboptimality::SuboptimalityTracker;
 use crate::{Error, Result, bail, device};
 
@@ -92,6 +100,8 @@ pub struct TrainResult {
     pub optimum_loss: Option<f64>,
     /// When `target_suboptimality` was set: what reaching it took.
     pub target: Option<TargetReport>,
+    /// Where early stopping ended the run, if it did.
+    pub early_stop: Option<EarlyStop>,
 }
 
 /// The cost of reaching ρ, lecture §6's columns: iterations and gradient evaluations.
@@ -218,10 +228,45 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         }
     }
     write_atomically(&run.config_path(), config.to_toml().as_bytes())?;
+    run.save_inputs(&ModelInputs {
+        features: train_data.feature_names.clone(),
+        classes: train_data.classes(),
+    })?;
     if let Some((objective, optimum)) = &optimum {
         write_optimum_json(&run.optimum_path(), optimum, objective, &train_data, true)?;
     }
+    // The rows a resumed run keeps: what early stopping and retention continue from.
+    let rows_before: BTreeMap<usize, EpochRow> = match resume_from {
+        Some(last) if run.metrics_path().exists() => read_metrics_csv(&run.metrics_path())?
+            .into_iter()
+            .filter(|&(epoch, _)| epoch <= last)
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     let mut run_info = run.load_run_info(seed)?;
+    let early_stopping = EarlyStopping::from_config(&config.training)
+        .map(|early_stopping| early_stopping.replay(&rows_before, &run_info));
+    // Killed after the epoch that ended it, before run.json said so: the run is complete.
+    let already_stopped = early_stopping
+        .as_ref()
+        .is_some_and(EarlyStopping::should_stop);
+    let retention = match config.training.keep_checkpoints {
+        KeepCheckpoints::All => None,
+        KeepCheckpoints::Last(keep) => {
+            let parts: &'static [&'static str] = if line_search {
+                &CHECKPOINT_PARTS[..1]
+            } else {
+                &CHECKPOINT_PARTS
+            };
+            Some(Arc::new(Mutex::new(Retention::new(
+                &run,
+                keep,
+                config.best_metric(),
+                parts,
+                &rows_before,
+            ))))
+        }
+    };
     run_info.sessions.push(Session::start(
         &device_label(&config),
         &device::backend_name(main_device_name(&config)),
@@ -267,6 +312,9 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         config.training.divergence_factor,
         (!line_search).then(|| interrupter.clone()),
     );
+    if let Some(early_stopping) = early_stopping {
+        monitor.start_early_stopping(early_stopping);
+    }
     let tracker = optimum.map(|(objective, optimum)| {
         Arc::new(SuboptimalityTracker {
             objective,
@@ -287,7 +335,9 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     };
     let started = std::time::Instant::now();
 
-    let outcome = if line_search {
+    let outcome = if already_stopped {
+        Ok(())
+    } else if line_search {
         full_batch::FullBatchRun {
             config: &config,
             run: &run,
@@ -300,6 +350,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             trace,
             suboptimality: tracker,
             stopped_early: None,
+            retention: retention.clone(),
         }
         .run(model)
         .map(|(_, stopped_early)| {
@@ -331,9 +382,21 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             steps_per_epoch,
             layout,
             trainee,
+            retention: retention.clone(),
         })
     };
     let seconds = started.elapsed().as_secs_f64();
+    checkpoint::remove_scratch_files(&run);
+    if let Some(retention) = &retention {
+        // Every save has finished: what the last epochs' decisions kept in flight can go.
+        let pruned = retention
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .prune();
+        if let Err(error) = pruned {
+            eprintln!("warning: {error}");
+        }
+    }
 
     let rows = if run.metrics_path().exists() {
         read_metrics_csv(&run.metrics_path())?
@@ -343,13 +406,19 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     let last_epoch = rows.keys().next_back().copied();
     let session = run_info.sessions.last_mut().expect("pushed above");
     session.last_epoch = last_epoch;
+    let early_stop = monitor.early_stop();
     session.outcome = match (&outcome, monitor.divergence(), monitor.target_reached()) {
         (_, Some(_), _) => "diverged",
         (Err(_), None, _) => "failed",
         (Ok(()), None, Some(_)) => "target_reached",
+        (Ok(()), None, None) if early_stop.is_some() => EARLY_STOPPED,
         (Ok(()), None, None) => "finished",
     }
     .into();
+    let stopped_early = session.outcome == EARLY_STOPPED;
+    if stopped_early {
+        session.early_stopping = serde_json::to_value(early_stop).ok();
+    }
     if let Some(divergence) = monitor.divergence() {
         let last_finite = run
             .checkpoint_epochs()
@@ -402,6 +471,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         last: last.clone(),
         optimum_loss,
         target,
+        early_stop: early_stop.filter(|_| stopped_early),
     })
 }
 
@@ -459,6 +529,8 @@ struct LearnerRun<'a> {
     /// With several devices: how the epoch's examples are spread over them.
     layout: Option<Arc<DataParallelLayout>>,
     trainee: Trainee,
+    /// With `keep_checkpoints = N`: which checkpoints stay.
+    retention: Option<Arc<Mutex<Retention>>>,
 }
 
 /// burn-train's learner: epochs, shuffled mini-batches, metrics and a checkpoint every epoch.
@@ -476,6 +548,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         steps_per_epoch,
         layout,
         trainee,
+        retention,
     } = parts;
     let seed = config.training.seed;
     let order = EpochShuffledIndices::new(train.len(), seed, resume_from.unwrap_or(0));
@@ -506,9 +579,15 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))
         .with_metric_logger(epoch_log)
         .with_default_checkpointers()
-        .with_checkpointing_strategy(renderer::KeepEveryEpoch)
         .with_interrupter(interrupter)
         .num_epochs(config.training.epochs);
+    training = match retention {
+        Some(retention) => training.with_checkpointing_strategy(KeepRecent {
+            retention,
+            monitor: monitor.clone(),
+        }),
+        None => training.with_checkpointing_strategy(renderer::KeepEveryEpoch),
+    };
     if problem_is_classification {
         training = training.metrics((AccuracyMetric::new(),));
     }
@@ -529,8 +608,9 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
             ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice).into(),
         );
     }
-    if let Some(target) = config.training.target_suboptimality {
-        training = training.early_stopping(StopAtTarget { target, monitor });
+    let target = config.training.target_suboptimality;
+    if target.is_some() || monitor.has_early_stopping() {
+        training = training.early_stopping(StopRules { target, monitor });
     }
 
     let optimizer = config.optimizer.build();

@@ -1,14 +1,18 @@
 //! What a run learns about itself as it goes, shared between the parts of the training loop
-//! that measure it (the step, the metric log) and those that act on it (stopping rules, the
-//! end-of-run report): the suboptimality of each epoch, whether ρ was reached, and whether the
-//! loss diverged.
+//! that measure it (the step, the metric log) and those that act on it (stopping rules,
+//! checkpoint retention, the end-of-run report): the suboptimality of each epoch, whether ρ
+//! was reached, whether the loss diverged, each epoch's validation figures and whether early
+//! stopping ended the run.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use burn::train::Interrupter;
-use burn::train::metric::store::EventStoreClient;
+use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use serde::Serialize;
+
+use super::early_stopping::{EarlyStop, EarlyStopping};
+use crate::config::EarlyStoppingMetric;
 
 /// The step at which a run diverged: its batch loss was not finite, or exceeded
 /// `training.divergence_factor` times the session's first batch loss. Training stops there.
@@ -68,6 +72,33 @@ struct MonitorState {
     suboptimality: BTreeMap<usize, f64>,
     divergence: Option<Divergence>,
     target_reached: Option<usize>,
+    /// The validation figures of the last epoch whose `metrics.csv` row is on disk.
+    validation: Option<(usize, Validation)>,
+    early_stopping: Option<EarlyStopping>,
+}
+
+/// An epoch's validation figures as `metrics.csv` holds them (absent: not measured).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Validation {
+    pub loss: Option<f64>,
+    pub accuracy: Option<f64>,
+}
+
+impl Validation {
+    /// The figures of a `metrics.csv` row.
+    pub fn of_row(row: &crate::run_dir::EpochRow) -> Self {
+        Self {
+            loss: row.get("valid_loss").copied(),
+            accuracy: row.get("valid_accuracy").copied(),
+        }
+    }
+
+    pub fn value(&self, metric: EarlyStoppingMetric) -> Option<f64> {
+        match metric {
+            EarlyStoppingMetric::ValidLoss => self.loss,
+            EarlyStoppingMetric::ValidAccuracy => self.accuracy,
+        }
+    }
 }
 
 impl std::fmt::Debug for RunMonitor {
@@ -180,6 +211,86 @@ impl RunMonitor {
     /// The epoch at whose end ρ was first reached.
     pub fn target_reached(&self) -> Option<usize> {
         self.lock().target_reached
+    }
+
+    /// Records `epoch`'s validation figures, once its `metrics.csv` row is on disk.
+    pub fn record_validation(&self, epoch: usize, validation: Validation) {
+        self.lock().validation = Some((epoch, validation));
+    }
+
+    /// `epoch`'s validation figures, if they were the last recorded.
+    pub fn validation(&self, epoch: usize) -> Option<Validation> {
+        self.lock()
+            .validation
+            .filter(|&(recorded, _)| recorded == epoch)
+            .map(|(_, validation)| validation)
+    }
+
+    /// Watches the run with `early_stopping` (already fed the epochs it resumes after).
+    pub fn start_early_stopping(&self, early_stopping: EarlyStopping) {
+        self.lock().early_stopping = Some(early_stopping);
+    }
+
+    pub fn has_early_stopping(&self) -> bool {
+        self.lock().early_stopping.is_some()
+    }
+
+    /// Feeds `epoch`'s recorded validation figure to early stopping; whether the run stops
+    /// after it (false without early stopping).
+    pub fn stops_early_after(&self, epoch: usize) -> bool {
+        let mut state = self.lock();
+        let value = state
+            .validation
+            .filter(|&(recorded, _)| recorded == epoch)
+            .map(|(_, validation)| validation);
+        match &mut state.early_stopping {
+            Some(early_stopping) => {
+                let value = value.and_then(|v| v.value(early_stopping.metric));
+                early_stopping.observe(epoch, value)
+            }
+            None => false,
+        }
+    }
+
+    /// Where early stopping ended the run, if it did.
+    pub fn early_stop(&self) -> Option<EarlyStop> {
+        self.lock().early_stopping.as_ref()?.stop()
+    }
+}
+
+/// Returns once burn-train's event store has handed `epoch`'s metrics to the loggers, so that
+/// its `metrics.csv` row is on disk and recorded in the [`RunMonitor`]. The learner flushes its
+/// event processor before it checkpoints or asks whether to stop, which sends every event of
+/// the epoch to the store's thread; the store answers queries on that same channel, in order,
+/// so any query returns after them.
+pub fn wait_for_epoch_logs(store: &EventStoreClient, epoch: usize) {
+    let _ = store.find_metric("Loss", epoch, Aggregate::Mean, &Split::Valid);
+}
+
+/// burn-train's end-of-epoch stopping rules: ρ reached, or early stopping's patience used up.
+#[derive(Clone)]
+pub struct StopRules {
+    /// ρ, when `target_suboptimality` is set.
+    pub target: Option<f64>,
+    pub monitor: RunMonitor,
+}
+
+impl burn::train::EarlyStoppingStrategy for StopRules {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        if let Some(target) = self.target {
+            let mut rule = StopAtTarget {
+                target,
+                monitor: self.monitor.clone(),
+            };
+            if rule.should_stop(epoch, store) {
+                return true;
+            }
+        }
+        if !self.monitor.has_early_stopping() {
+            return false;
+        }
+        wait_for_epoch_logs(store, epoch);
+        self.monitor.stops_early_after(epoch)
     }
 }
 

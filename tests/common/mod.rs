@@ -134,3 +134,64 @@ pub fn number(outcome: &sgdlab::experiment::Outcome, key: &str) -> f64 {
         .get(key)
         .unwrap_or_else(|| panic!("no number {key:?} in {:?}", outcome.numbers.keys()))
 }
+
+/// Runs `sgdlab args` in `cwd` and returns its peak resident memory in KiB: the kernel's
+/// high-water mark `VmHWM`, read until the process exits (it only grows, so the last read is
+/// the peak up to a few milliseconds before exit).
+pub fn peak_rss_kib<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(cwd: &Path, args: &[S]) -> u64 {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path)
+            && let Some(line) = status.lines().find(|line| line.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kib);
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "sgdlab {args:?} failed");
+            return peak;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// A small MNIST-shaped folder: `train` and `test` 28×28 images whose class is written into
+/// their pixels (a bright stripe of columns), so a few epochs learn it; train files gzipped,
+/// test files raw, as users have them.
+pub fn write_mnist_folder(folder: &Path, train: usize, test: usize) {
+    use sgdlab::data::idx::write_idx;
+    std::fs::create_dir_all(folder).unwrap();
+    let mut rng = sgdlab::rng::Rng::new(3);
+    let mut make = |count: usize| {
+        let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
+        let mut images = vec![0u8; count * 784];
+        for (image, &label) in images.chunks_mut(784).zip(&labels) {
+            for (pixel, value) in image.iter_mut().enumerate() {
+                let stripe = pixel % 28 / 3 == usize::from(label);
+                *value = if stripe { 200 } else { rng.below(40) as u8 };
+            }
+        }
+        (images, labels)
+    };
+    for (set, count, gzip) in [("train", train, true), ("t10k", test, false)] {
+        let (images, labels) = make(count);
+        let gz = if gzip { ".gz" } else { "" };
+        let images_path = folder.join(format!("{set}-images-idx3-ubyte{gz}"));
+        write_idx(&images_path, &[count, 28, 28], &images, gzip).unwrap();
+        let labels_path = folder.join(format!("{set}-labels-idx1-ubyte{gz}"));
+        write_idx(&labels_path, &[count], &labels, gzip).unwrap();
+    }
+}
