@@ -27,11 +27,11 @@ use crate::config::{Activation, Config, Head, Init, ModelConfig, ModelKind};
 use crate::data::idx::write_idx;
 use crate::data::{Dataset, Targets};
 use crate::eval::{SplitChoice, evaluate_run};
-use crate::train::CheckpointChoice;
 use crate::model::{Model, Problem};
 use crate::optim::{AdaGrad, Adam, GradientDescent, Momentum, MomentumForm, RmsProp};
 use crate::rng::Rng;
 use crate::run_dir::RunDir;
+use crate::train::CheckpointChoice;
 use crate::train::{Progress, TrainRequest, train};
 use crate::{Error, Result};
 

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use crate::Result;
 use crate::config::{Config, ScheduleUnit};
+use crate::files::write_new_file;
 use crate::optim::build_schedule;
 use crate::optim::schedule::learning_rates;
 use crate::prepare::prepare;
-use crate::files::write_new_file;
 use crate::train::data_parallel::training_steps_per_epoch;
 
 /// Columns of the schedule CSV; `step`, `epoch` and `learning_rate` as in `steps.csv`.

@@ -5,9 +5,9 @@ mod common;
 
 use burn::module::Module;
 use sgdlab::eval::{SplitChoice, evaluate_run};
-use sgdlab::train::{CheckpointChoice, load_model};
 use sgdlab::model::{Model, Problem};
 use sgdlab::run_dir::RunDir;
+use sgdlab::train::{CheckpointChoice, load_model};
 
 #[test]
 fn quickstart_logistic_regression_reaches_95_percent_test_accuracy() {

@@ -14,8 +14,8 @@ mod common;
 use std::path::Path;
 
 use sgdlab::eval::{SplitChoice, evaluate_run};
-use sgdlab::train::CheckpointChoice;
 use sgdlab::run_dir::read_metrics_csv;
+use sgdlab::train::CheckpointChoice;
 
 /// |cpu − wgpu| ≤ RELATIVE_TOLERANCE · max(|cpu|, FLOOR) for every loss compared. f32 kernels
 /// that sum in another order differ by a few ulps per step (~1e-7 relative); 1e-4 leaves room

@@ -126,7 +126,10 @@ fn edges(modules: &BTreeSet<String>) -> BTreeMap<String, BTreeMap<String, PathBu
 #[test]
 fn every_module_of_src_is_in_a_documented_layer() {
     let layers = documented_layers();
-    assert!(layers.len() >= 10, "lib.rs lists too few modules: {layers:?}");
+    assert!(
+        layers.len() >= 10,
+        "lib.rs lists too few modules: {layers:?}"
+    );
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
     let modules: BTreeSet<String> = files
@@ -134,13 +137,19 @@ fn every_module_of_src_is_in_a_documented_layer() {
         .map(|f| top_module(f.strip_prefix(src()).unwrap()))
         .filter(|m| m != "lib" && m != "main")
         .collect();
-    let undocumented: Vec<&String> = modules.iter().filter(|m| !layers.contains_key(*m)).collect();
+    let undocumented: Vec<&String> = modules
+        .iter()
+        .filter(|m| !layers.contains_key(*m))
+        .collect();
     assert!(
         undocumented.is_empty(),
         "modules missing from lib.rs's layer list: {undocumented:?}"
     );
     let stale: Vec<&String> = layers.keys().filter(|m| !modules.contains(*m)).collect();
-    assert!(stale.is_empty(), "lib.rs lists modules that do not exist: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "lib.rs lists modules that do not exist: {stale:?}"
+    );
 }
 
 #[test]

@@ -140,8 +140,8 @@ impl Config {
         for assignment in overrides {
             apply_override(&mut table, assignment)?;
         }
-        let config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| {
                 let path = e.path().to_string();
                 if let Some(inner) = parse::tagged_section_error(&table, &path) {
                     return Error::new(format!("{origin}: {inner}"));

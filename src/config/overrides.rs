@@ -68,4 +68,3 @@ pub fn first_difference(left: &Config, right: &Config) -> Option<String> {
     }
     walk("", &left, &right)
 }
-

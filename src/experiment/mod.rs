@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::plot::Written;
 use crate::files::write_atomically;
+use crate::plot::Written;
 use crate::run_dir::fresh_run_path;
 use crate::{Error, Result};
 
