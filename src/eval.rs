@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::files::write_atomically;
 use crate::model::{Metrics, Problem, evaluate};
 use crate::prepare::prepare;
 use crate::run_dir::RunDir;
@@ -101,7 +102,7 @@ pub fn evaluate_run(
     };
     let path = run.eval_path();
     let json = serde_json::to_string_pretty(&report).expect("serializable");
-    std::fs::write(&path, json + "\n").map_err(|e| Error::io("write", &path, e))?;
+    write_atomically(&path, (json + "\n").as_bytes())?;
     Ok(report)
 }
 
