@@ -8,12 +8,12 @@ use clap::{Parser, Subcommand};
 use sgdlab::ErrorKind;
 use sgdlab::config::Config;
 use sgdlab::eval::{SplitChoice, evaluate_run};
-use sgdlab::train::CheckpointChoice;
 use sgdlab::experiment::run_named;
 use sgdlab::plot::{LossScale, PlotOptions, default_out_dir, plot_run, plot_runs};
 use sgdlab::run_dir::RunDir;
 use sgdlab::schedule_table::{SHOWN_ROWS, schedule_table};
 use sgdlab::solve::{default_optimum_path, solve_config};
+use sgdlab::train::CheckpointChoice;
 use sgdlab::train::{Progress, TrainRequest, train};
 
 /// Stochastic gradient descent, from the lecture to measured software.
@@ -320,6 +320,9 @@ fn run(command: Command) -> sgdlab::Result<()> {
             device,
         } => {
             let run = RunDir::new(run_dir);
+            if let Some(note) = run.live_note() {
+                eprintln!("note: {note}");
+            }
             let report = evaluate_run(&run, checkpoint, split, device.as_deref())?;
             print!("{report}");
             println!("wrote {}", run.eval_path().display());
@@ -356,6 +359,9 @@ fn run(command: Command) -> sgdlab::Result<()> {
             loss_scale,
         } => {
             let runs: Vec<RunDir> = run_dirs.into_iter().map(RunDir::new).collect();
+            for note in runs.iter().filter_map(RunDir::live_note) {
+                eprintln!("note: {note}");
+            }
             let out = match out {
                 Some(out) => out,
                 None => default_out_dir(&runs, Path::new("artifacts"))?,
