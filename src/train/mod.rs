@@ -36,7 +36,8 @@ use serde::Serialize;
 
 use crate::batch::{EpochShuffledIndices, IndexBatcher};
 use crate::config::{
-    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, LineSearch, SuboptimalityTracking, first_difference,
+    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, AUTO_SUBOPTIMALITY_MAX_PASSES, Config, LineSearch,
+    SuboptimalityTracking, first_difference,
 };
 use crate::data::{Dataset, Splits, Standardizer};
 use crate::files::{remove_stale_temporaries, write_atomically};
@@ -44,7 +45,7 @@ use crate::model::{Model, Problem};
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
 use crate::run_dir::{EpochRow, RunDir, RunLock, Session, fresh_run_path, read_metrics_csv};
-use crate::solve::{Objective, Optimum, solve, write_optimum_json};
+use crate::solve::{Objective, Optimum, solve, solve_within, write_optimum_json};
 use crate::train::data_parallel::{
     DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
 };
@@ -427,22 +428,40 @@ fn exact_optimum(
         return Ok(None);
     };
     let objective = objective.with_classes_of(train);
-    if !required && objective.parameter_count(train.dim) > AUTO_SUBOPTIMALITY_MAX_PARAMETERS {
+    let parameters = objective.parameter_count(train.dim);
+    if !required && parameters > AUTO_SUBOPTIMALITY_MAX_PARAMETERS {
         return Ok(None);
     }
-    match solve(&objective, train) {
+    if verbose && train.len() * parameters * parameters >= LONG_SOLVE_WORK {
+        println!(
+            "solving for ℓ(f*), the suboptimality column's reference, over {} examples and {parameters} parameters ...",
+            train.len()
+        );
+    }
+    let solved = if required {
+        solve(&objective, train)
+    } else {
+        solve_within(&objective, train, AUTO_SUBOPTIMALITY_MAX_PASSES)
+    };
+    match solved {
         Ok(optimum) => Ok(Some((objective, optimum))),
         Err(error) if required => Err(Error::new(format!(
             "training.suboptimality: cannot solve for ℓ(f*): {error}"
         ))),
         Err(error) => {
             if verbose {
-                eprintln!("note: no suboptimality column: {error}");
+                eprintln!(
+                    "note: no suboptimality column (suboptimality = \"auto\" solves for ℓ(f*) in at most {AUTO_SUBOPTIMALITY_MAX_PASSES} passes over the training set): {error}"
+                );
             }
             Ok(None)
         }
     }
 }
+
+/// n × P² (a Hessian's work per pass) from which the solve for f* is announced before it
+/// starts: about a second and more in release.
+const LONG_SOLVE_WORK: usize = 10_000_000;
 
 /// What the learner path needs beyond the trainee.
 struct LearnerRun<'a> {
