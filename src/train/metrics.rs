@@ -291,6 +291,11 @@ impl EpochLog {
 
 impl MetricLogger for EpochLog {
     fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        if matches!(split, Split::Valid) && !self.has_valid {
+            // burn-train validates on the empty stand-in loader anyway: its means are NaN,
+            // figures of a split that does not exist.
+            return;
+        }
         // burn-train sends one update per batch, then one of epoch-final values: only the
         // former is an optimizer step.
         let epoch_final = update
@@ -377,7 +382,7 @@ impl MetricLogger for EpochLog {
         let epoch = summary.epoch_number;
         let prefix = match summary.split {
             Split::Train => "train_",
-            Split::Valid => "valid_",
+            Split::Valid if self.has_valid => "valid_",
             _ => return,
         };
         if self
