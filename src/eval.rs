@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::data::input::{Input, InputColumns, Label};
+use crate::files::write_atomically;
 use crate::model::{EVAL_BATCH_SIZE, Evaluation, Metrics, Problem, Report};
 use crate::prepare::prepare;
 use crate::run_dir::RunDir;
@@ -180,7 +181,7 @@ pub fn evaluate_file(
 fn write_eval_json(run: &RunDir, report: &EvalReport) -> Result<()> {
     let path = run.eval_path();
     let json = serde_json::to_string_pretty(report).expect("serializable");
-    std::fs::write(&path, json + "\n").map_err(|e| Error::io("write", &path, e))
+    write_atomically(&path, (json + "\n").as_bytes())
 }
 
 impl fmt::Display for EvalReport {

@@ -546,6 +546,9 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             json,
         } => {
             let run = RunDir::new(run_dir);
+            if let Some(note) = run.live_note() {
+                eprintln!("note: {note}");
+            }
             let report = match &input {
                 Some(input) => {
                     evaluate_file(&run, checkpoint, input, label.as_deref(), device.as_deref())?
@@ -624,6 +627,9 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             loss_scale,
         } => {
             let runs: Vec<RunDir> = run_dirs.into_iter().map(RunDir::new).collect();
+            for note in runs.iter().filter_map(RunDir::live_note) {
+                eprintln!("note: {note}");
+            }
             let out = match out {
                 Some(out) => out,
                 None => default_out_dir(&runs, artifacts)?,

@@ -14,15 +14,19 @@
 //!   eval.json            the last `sgdlab eval` result
 //!   run.json             provenance (seed, backend, sgdlab version, git commit) and outcome
 //!   optimum.json         with suboptimality tracking: the exact optimum f* and ℓ(f*)
+//!   lock                 the writer's lock (see [`RunLock`]); while a run trains, its pid
 //! ```
 //!
-//! Every file is written whole or not at all (a temporary file renamed into place; Burn's
-//! checkpoint writer does the same), so a run killed at any moment keeps its last complete
-//! epoch intact for `--resume`.
+//! Every file is written whole or not at all, durably ([`crate::files::write_atomically`];
+//! Burn's checkpoint writer does the same), so a run killed at any moment, or a machine that
+//! loses power, keeps its last complete epoch intact for `--resume`. One process at a time
+//! writes a run dir: training holds its [`RunLock`] for its whole life.
 
 use std::collections::BTreeMap;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +37,8 @@ use crate::{Error, Result};
 
 /// Every name training writes directly inside a run dir (files and folders; the figures
 /// are drawn after the last epoch): what tells a run's leftovers from a user's files.
-pub const RUN_DIR_ENTRIES: [&str; 13] = [
+pub const RUN_DIR_ENTRIES: [&str; 14] = [
+    "lock",
     "config.toml",
     "standardizer.json",
     "inputs.json",
@@ -97,6 +102,9 @@ impl RunDir {
     }
     pub fn optimum_path(&self) -> PathBuf {
         self.path.join("optimum.json")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        self.path.join("lock")
     }
 
     /// The run's saved, resolved config. Errors if `path` is not a run directory.
@@ -170,6 +178,125 @@ pub struct ModelInputs {
     pub features: Vec<String>,
     /// The number of classes; `None` for regression.
     pub classes: Option<usize>,
+}
+
+/// A run dir's writer lock: an exclusive `flock` on its `lock` file, held by a training
+/// process (fresh or `--resume`) from before it writes anything until it ends. The kernel
+/// releases it when the process ends, however it ends, so a killed run never leaves a stale
+/// lock: the next `--resume` takes it at once. While held, the file holds the holder's pid,
+/// for the message a second writer gets; released, it holds what it held before, so a writer
+/// that is refused after taking the lock (a broken checkpoint) leaves the run dir as it was.
+/// Readers (`eval`, `plot`) never take it: they read files that
+/// are always whole, and [`RunDir::live_writer`] tells them whether a run is still being
+/// written.
+#[derive(Debug)]
+pub struct RunLock {
+    /// Closing it (on drop, or by the kernel at exit) releases the lock.
+    file: File,
+    /// The lock file's contents before this holder wrote its pid.
+    previous: Vec<u8>,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Best effort: the lock itself goes with the file handle whatever happens here.
+        let _ = self
+            .file
+            .set_len(0)
+            .and_then(|()| std::io::Seek::rewind(&mut self.file))
+            .and_then(|()| self.file.write_all(&self.previous));
+    }
+}
+
+/// How long [`RunDir::lock`] retries a lock that is taken: a reader's probe
+/// ([`RunDir::live_writer`]) holds it shared for microseconds, a writer for its whole run.
+const LOCK_RETRIES: u32 = 20;
+const LOCK_RETRY_PAUSE: Duration = Duration::from_millis(10);
+
+impl RunDir {
+    /// Takes the run dir's [`RunLock`], or refuses at once (after at most 0.2 s) with a
+    /// one-line error naming the run dir and the pid holding it. The run dir must exist.
+    pub fn lock(&self) -> Result<RunLock> {
+        let path = self.lock_path();
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io("open", &path, e))?;
+        for _ in 0..LOCK_RETRIES {
+            match file.try_lock() {
+                Ok(()) => {
+                    let mut previous = Vec::new();
+                    (&file)
+                        .take(64)
+                        .read_to_end(&mut previous)
+                        .and_then(|_| file.set_len(0))
+                        .and_then(|()| std::io::Seek::rewind(&mut file))
+                        .and_then(|()| writeln!(file, "{}", std::process::id()))
+                        .map_err(|e| Error::io("write", &path, e))?;
+                    return Ok(RunLock { file, previous });
+                }
+                Err(TryLockError::WouldBlock) => std::thread::sleep(LOCK_RETRY_PAUSE),
+                Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+            }
+        }
+        Err(self.in_use_error(holder_pid(&mut file)))
+    }
+
+    /// `Some(pid)` while a process holds the run dir's [`RunLock`] (the pid as it wrote it,
+    /// `None` inside if unreadable); `None` when nobody trains it. Takes nothing: a shared
+    /// lock tried and dropped at once, which a starting writer retries past.
+    pub fn live_writer(&self) -> Option<Option<u32>> {
+        let mut file = File::open(self.lock_path()).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(TryLockError::WouldBlock) => Some(holder_pid(&mut file)),
+            Err(TryLockError::Error(_)) => None,
+        }
+    }
+
+    /// Refuses, with [`RunDir::lock`]'s error, when a process is training this run dir now.
+    pub fn refuse_if_live(&self) -> Result<()> {
+        match self.live_writer() {
+            Some(pid) => Err(self.in_use_error(pid)),
+            None => Ok(()),
+        }
+    }
+
+    /// For readers: a note saying the run is being trained now, if it is.
+    pub fn live_note(&self) -> Option<String> {
+        let pid = self.live_writer()?;
+        Some(format!(
+            "{} is being trained now ({}): reading its epochs completed so far",
+            self.path.display(),
+            describe_pid(pid)
+        ))
+    }
+
+    fn in_use_error(&self, pid: Option<u32>) -> Error {
+        Error::new(format!(
+            "run dir {} is in use: another sgdlab process ({}) is training it; one writer at a time, so wait for it to finish or stop it",
+            self.path.display(),
+            describe_pid(pid)
+        ))
+    }
+}
+
+/// The pid a lock holder wrote into the lock file.
+fn holder_pid(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    std::io::Seek::rewind(file).ok()?;
+    file.take(32).read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+fn describe_pid(pid: Option<u32>) -> String {
+    pid.map_or_else(|| "pid unknown".into(), |pid| format!("pid {pid}"))
 }
 
 /// Column names of `metrics.csv`, in order.
@@ -390,6 +517,34 @@ mod tests {
             let message = fresh_run_path(artifacts, name).unwrap_err().to_string();
             assert!(message.contains("not a plain name"), "{message}");
         }
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_readers_see_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path());
+        assert_eq!(run.live_writer(), None);
+        let lock = run.lock().unwrap();
+        assert_eq!(run.live_writer(), Some(Some(std::process::id())));
+        // A second writer, even in the same process, is refused, naming the dir and the pid.
+        let message = run.lock().unwrap_err().to_string();
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
+        assert!(run.refuse_if_live().is_err());
+        assert!(run.live_note().unwrap().contains("being trained"));
+        drop(lock);
+        assert_eq!(run.live_writer(), None);
+        assert!(run.refuse_if_live().is_ok());
+        // Released, the lock file holds what it held before.
+        std::fs::write(run.lock_path(), b"1234\n").unwrap();
+        drop(run.lock().unwrap());
+        assert_eq!(std::fs::read(run.lock_path()).unwrap(), b"1234\n");
     }
 
     #[test]

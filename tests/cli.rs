@@ -520,3 +520,38 @@ fn completions_and_version() {
         "{version}"
     );
 }
+
+#[test]
+fn without_a_validation_split_no_validation_figures_are_printed_or_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let output = sgdlab(
+        dir.path(),
+        &[
+            "train",
+            common::config_path("lecture_1d_logistic").to_str().unwrap(),
+            "--run-dir",
+            run.to_str().unwrap(),
+            "--no-plots",
+            "--set",
+            "training.epochs=2",
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // One line an epoch, with what was measured and nothing else.
+    let epochs: Vec<&str> = stdout.lines().filter(|l| l.starts_with("epoch ")).collect();
+    assert_eq!(epochs.len(), 2, "{stdout}");
+    assert!(epochs[0].contains("train_loss=") && epochs[0].contains("suboptimality="));
+    assert!(
+        !stdout.contains("valid_") && !stdout.contains("NaN"),
+        "{stdout}"
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert!(!metrics.contains("NaN"), "{metrics}");
+    let rows = sgdlab::run_dir::read_metrics_csv(&run.join("metrics.csv")).unwrap();
+    for row in rows.values() {
+        assert!(!row.contains_key("valid_loss") && !row.contains_key("valid_accuracy"));
+        assert!(row.contains_key("train_loss"));
+    }
+}

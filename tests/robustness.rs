@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{assert_one_line_error, run_sgdlab as sgdlab};
 
@@ -44,29 +44,10 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir` with its bytes, to check that a refused command changed nothing.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                files.push((path, bytes));
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// `eval RUN` and `train RUN/config.toml --resume` (and its dry run) fail with one line
 /// containing every fragment, and leave the run as it was.
 fn assert_refused(dir: &Path, run: &str, fragments: &[&str]) {
-    let before = snapshot(&dir.join(run));
+    let before = common::snapshot(&dir.join(run));
     assert_one_line_error(&sgdlab(dir, &["eval", run]), fragments);
     // The run's own config if it has one, else the one it was trained with.
     let own = format!("{run}/config.toml");
@@ -89,7 +70,7 @@ fn assert_refused(dir: &Path, run: &str, fragments: &[&str]) {
     dry.push("--dry-run");
     assert_one_line_error(&sgdlab(dir, &dry), fragments);
     assert!(
-        snapshot(&dir.join(run)) == before,
+        common::snapshot(&dir.join(run)) == before,
         "{run}: a refused command changed the run"
     );
 }
@@ -262,7 +243,7 @@ fn dry_run_prints_a_summary_and_writes_nothing() {
 
     // A dry resume names the checkpoint it would continue from, and changes nothing.
     train_tiny(d, "run", &[]);
-    let before = snapshot(&d.join("run"));
+    let before = common::snapshot(&d.join("run"));
     let output = sgdlab(
         d,
         &[
@@ -278,7 +259,7 @@ fn dry_run_prints_a_summary_and_writes_nothing() {
     );
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("would resume after epoch 2"));
-    assert!(snapshot(&d.join("run")) == before);
+    assert!(common::snapshot(&d.join("run")) == before);
 }
 
 #[test]

@@ -265,3 +265,109 @@ fn ten_times_the_epochs_needs_no_more_memory() {
         "peak RSS: {usual} KiB for 5 epochs, {long} KiB for 50 (×{ratio:.2})"
     );
 }
+
+fn args_of(strings: &[String]) -> Vec<&str> {
+    strings.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn a_second_writer_is_refused_at_once_naming_the_run_dir_and_holder_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let output = run_sgdlab(dir.path(), &args_of(&train_args(&run, 2)));
+    assert!(output.status.success(), "{output:?}");
+
+    // This process plays the live writer: it holds the run dir's lock.
+    let lock = sgdlab::run_dir::RunDir::new(&run).lock().unwrap();
+    let before = common::snapshot(&run);
+    let holder = format!("pid {}", std::process::id());
+    let mut resume = train_args(&run, 4);
+    resume.push("--resume".into());
+    let refused = run_sgdlab(dir.path(), &args_of(&resume));
+    assert_one_line_error(&refused, &[run.to_str().unwrap(), &holder, "in use"]);
+    assert_eq!(refused.status.code(), Some(1));
+    // A dry run of the same resume fails where the resume would.
+    resume.push("--dry-run".into());
+    let dry = run_sgdlab(dir.path(), &args_of(&resume));
+    assert_one_line_error(&dry, &[run.to_str().unwrap(), &holder]);
+    assert_eq!(
+        common::snapshot(&run),
+        before,
+        "a refused writer changed the run dir"
+    );
+
+    // A reader is served, and told the run is live.
+    let eval = run_sgdlab(dir.path(), &["eval", run.to_str().unwrap()]);
+    assert!(eval.status.success(), "{eval:?}");
+    let stderr = String::from_utf8_lossy(&eval.stderr);
+    assert!(
+        stderr.contains("being trained now") && stderr.contains(&holder),
+        "{stderr}"
+    );
+
+    drop(lock);
+    resume.pop();
+    let resumed = run_sgdlab(dir.path(), &args_of(&resume));
+    assert!(resumed.status.success(), "{resumed:?}");
+    let eval = run_sgdlab(dir.path(), &["eval", run.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&eval.stderr).contains("being trained"));
+}
+
+#[test]
+fn two_training_processes_on_one_run_dir_and_a_sigkilled_holder_resumes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    // Long enough to be live throughout: it is killed after its first epoch.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sgdlab"))
+        .args(train_args(&run, 2000))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let marker = run.join("checkpoint/model-1.bpk");
+    let started = Instant::now();
+    while !marker.exists() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(marker.exists(), "the first epoch never finished");
+
+    let mut second = train_args(&run, 2000);
+    second.push("--resume".into());
+    let refused = run_sgdlab(dir.path(), &args_of(&second));
+    let holder = format!("pid {}", child.id());
+    assert_one_line_error(&refused, &[run.to_str().unwrap(), &holder]);
+    // A fresh run into the same dir is refused too (it exists).
+    let fresh = run_sgdlab(dir.path(), &args_of(&train_args(&run, 2000)));
+    assert_one_line_error(&fresh, &["already exists"]);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first writer ended before the second was tried"
+    );
+
+    child.kill().unwrap(); // SIGKILL: the kernel drops its lock
+    child.wait().unwrap();
+    let epochs = sgdlab::run_dir::RunDir::new(&run)
+        .checkpoint_epochs()
+        .last()
+        .copied()
+        .unwrap();
+    let resumed = run_sgdlab(
+        dir.path(),
+        &args_of(&{
+            let mut args = train_args(&run, epochs + 2);
+            args.push("--resume".into());
+            args
+        }),
+    );
+    assert!(resumed.status.success(), "{resumed:?}");
+    let info = read_json(&run.join("run.json"));
+    let outcomes: Vec<&str> = info["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|session| session["outcome"].as_str().unwrap())
+        .collect();
+    // The killed session never got to record its end; the refused ones left no session.
+    assert_eq!(outcomes, ["running", "finished"]);
+}

@@ -172,6 +172,12 @@ pub enum SuboptimalityTracking {
 /// factors a Hessian of this side).
 pub const AUTO_SUBOPTIMALITY_MAX_PARAMETERS: usize = 2_000;
 
+/// `suboptimality = "auto"` gives up on f* after this many passes over the training set
+/// (evaluations of ℓ): a converging Newton solve takes 10 to 30, so a solve past this is one
+/// that would not converge, and training starts without the column at once rather than after
+/// Newton's full 200 steps.
+pub const AUTO_SUBOPTIMALITY_MAX_PASSES: usize = 64;
+
 impl Default for TrainingConfig {
     fn default() -> Self {
         Self {

@@ -147,6 +147,11 @@ impl Table {
         let mut line_number = 1;
         while read_line(&mut line)? > 0 {
             line_number += 1;
+            // Rows are appended whole, newline last: a last line without one is a row still
+            // being written (a live run) or cut off by a kill, not data.
+            if !line.ends_with('\n') {
+                break;
+            }
             let line = line.trim_end_matches(['\n', '\r']);
             if line.trim().is_empty() {
                 continue;
@@ -243,6 +248,13 @@ mod tests {
         assert_eq!(t.pairs("step", "suboptimality"), vec![(2.0, 0.02)]);
         assert!(t.pairs("step", "absent").is_empty());
         assert!(t.has_column("suboptimality"));
+    }
+
+    #[test]
+    fn a_row_still_being_appended_is_not_read() {
+        // A live run's (or a killed one's) last row before its newline: "0.3" of "0.3125".
+        let t = table("step,loss\n1,0.5\n2,0.3").unwrap();
+        assert_eq!(t.pairs("step", "loss"), vec![(1.0, 0.5)]);
     }
 
     #[test]

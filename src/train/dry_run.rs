@@ -54,7 +54,7 @@ pub fn dry_run(request: &TrainRequest) -> Result<DryRunSummary> {
         problem,
         model,
         ..
-    } = set_up(request)?;
+    } = set_up(request, false)?;
     let steps_per_epoch = training_steps_per_epoch(&config.training, splits.train.len());
     Ok(DryRunSummary {
         run_dir: run.path,

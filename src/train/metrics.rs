@@ -17,7 +17,7 @@ use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 
 use super::data_parallel::DataParallelLayout;
 use super::monitor::{RunMonitor, Validation};
-use crate::files::write_atomically;
+use crate::files::{append_durably, write_atomically};
 use crate::run_dir::{
     EpochRow, METRICS_COLUMNS, STEPS_COLUMNS, read_metrics_csv, write_metrics_csv,
 };
@@ -159,15 +159,10 @@ impl RunLog {
         if self.pending_steps.is_empty() {
             return;
         }
-        let appended = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.steps_path)
-            .and_then(|mut file| {
-                use std::io::Write;
-                file.write_all(self.pending_steps.as_bytes())
-            });
-        if let Err(e) = appended {
-            eprintln!("warning: cannot write {}: {e}", self.steps_path.display());
+        // On disk before the epoch's metrics row: `--resume` counts the steps of the epochs
+        // whose rows it finds.
+        if let Err(e) = append_durably(&self.steps_path, self.pending_steps.as_bytes()) {
+            eprintln!("warning: {e}");
         }
         self.pending_steps.clear();
     }
@@ -208,8 +203,12 @@ fn start_steps_file(path: &Path, resume_from: Option<usize>) -> Result<usize> {
             .lines()
             .next()
             .map_or(0, |header| header.split(',').count());
-        for line in old.lines().skip(1) {
-            // A run killed mid-append can leave a cut-off last line: keep whole rows only.
+        for line in old.split_inclusive('\n').skip(1) {
+            // A run killed mid-append can leave a cut-off last line (no newline yet): keep
+            // whole rows only.
+            let Some(line) = line.strip_suffix('\n') else {
+                break;
+            };
             let complete = line.split(',').count() == columns;
             let epoch: Option<usize> = line.split(',').nth(1).and_then(|e| e.parse().ok());
             if complete && epoch.is_some_and(|epoch| epoch <= last) {
@@ -308,6 +307,11 @@ impl EpochLog {
 
 impl MetricLogger for EpochLog {
     fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        if matches!(split, Split::Valid) && !self.has_valid {
+            // burn-train validates on the empty stand-in loader anyway: its means are NaN,
+            // figures of a split that does not exist.
+            return;
+        }
         // burn-train sends one update per batch, then one of epoch-final values: only the
         // former is an optimizer step.
         let epoch_final = update
@@ -394,7 +398,7 @@ impl MetricLogger for EpochLog {
         let epoch = summary.epoch_number;
         let prefix = match summary.split {
             Split::Train => "train_",
-            Split::Valid => "valid_",
+            Split::Valid if self.has_valid => "valid_",
             _ => return,
         };
         if self

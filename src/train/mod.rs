@@ -40,15 +40,17 @@ use serde::Serialize;
 
 use crate::batch::{EpochShuffledIndices, IndexBatcher};
 use crate::config::{
-    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, Config, KeepCheckpoints, LineSearch, SuboptimalityTracking,
-    first_difference,
+    AUTO_SUBOPTIMALITY_MAX_PARAMETERS, AUTO_SUBOPTIMALITY_MAX_PASSES, Config, KeepCheckpoints,
+    LineSearch, SuboptimalityTracking, first_difference,
 };
 use crate::data::{Dataset, Splits, Standardizer};
-use crate::files::write_atomically;
+use crate::files::{remove_stale_temporaries, write_atomically};
 use crate::model::{Model, Problem};
 use crate::prepare::prepare;
-use crate::run_dir::{EpochRow, ModelInputs, RunDir, Session, fresh_run_path, read_metrics_csv};
-use crate::solve::{Objective, Optimum, solve, write_optimum_json};
+use crate::run_dir::{
+    EpochRow, ModelInputs, RunDir, RunLock, Session, fresh_run_path, read_metrics_csv,
+};
+use crate::solve::{Objective, Optimum, solve, solve_within, write_optimum_json};
 use crate::train::checkpoint::CHECKPOINT_PARTS;
 use crate::train::data_parallel::{
     DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
@@ -124,6 +126,8 @@ pub struct TargetReport {
 /// training would.
 struct Setup {
     run: RunDir,
+    /// `--resume` in [`train`]: the run dir's lock, taken before anything of it is read.
+    lock: Option<RunLock>,
     config: Config,
     /// `--resume`: the epoch to continue after.
     resume_from: Option<usize>,
@@ -139,9 +143,10 @@ struct Setup {
 
 /// Opens the run dir, loads and splits the data, builds the model, and checks what can only be
 /// checked against them (full batch for a line search, the trace's size, the checkpoint a
-/// resume continues); writes nothing.
-fn set_up(request: &TrainRequest) -> Result<Setup> {
-    let (run, config, resume_from) = open_run_dir(request)?;
+/// resume continues). A `writer` (training, not a dry run) resuming a run takes its lock
+/// first and clears what a killed writer left; otherwise nothing is written.
+fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
+    let (run, lock, config, resume_from) = open_run_dir(request, writer)?;
     // With several devices the model starts, and is validated and checkpointed, on the first.
     let device = device::resolve(main_device_name(&config))?;
     let seed = config.training.seed;
@@ -183,6 +188,7 @@ fn set_up(request: &TrainRequest) -> Result<Setup> {
     }
     Ok(Setup {
         run,
+        lock,
         config,
         resume_from,
         device,
@@ -197,6 +203,7 @@ fn set_up(request: &TrainRequest) -> Result<Setup> {
 pub fn train(request: TrainRequest) -> Result<TrainResult> {
     let Setup {
         run,
+        lock,
         config,
         resume_from,
         device,
@@ -204,7 +211,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         standardizer,
         problem: _,
         model,
-    } = set_up(&request)?;
+    } = set_up(&request, true)?;
     let seed = config.training.seed;
     let n = splits.train.len();
     let line_search = config.line_search() != LineSearch::None;
@@ -221,11 +228,15 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     });
     let steps_per_epoch = training_steps_per_epoch(&config.training, n);
     let optimum = exact_optimum(&config, &train_data, request.progress != Progress::Quiet)?;
-    if resume_from.is_none() {
-        std::fs::create_dir_all(&run.path).map_err(|e| Error::io("create", &run.path, e))?;
-        if let Some(standardizer) = &standardizer {
-            run.save_standardizer(standardizer)?;
-        }
+    // Held until training returns, however it returns; the kernel releases it if it dies.
+    let (run, _lock) = match lock {
+        Some(lock) => (run, lock),
+        None => create_run_dir(&request, run)?,
+    };
+    if resume_from.is_none()
+        && let Some(standardizer) = &standardizer
+    {
+        run.save_standardizer(standardizer)?;
     }
     write_atomically(&run.config_path(), config.to_toml().as_bytes())?;
     run.save_inputs(&ModelInputs {
@@ -497,22 +508,40 @@ fn exact_optimum(
         return Ok(None);
     };
     let objective = objective.with_classes_of(train);
-    if !required && objective.parameter_count(train.dim) > AUTO_SUBOPTIMALITY_MAX_PARAMETERS {
+    let parameters = objective.parameter_count(train.dim);
+    if !required && parameters > AUTO_SUBOPTIMALITY_MAX_PARAMETERS {
         return Ok(None);
     }
-    match solve(&objective, train) {
+    if verbose && train.len() * parameters * parameters >= LONG_SOLVE_WORK {
+        println!(
+            "solving for ℓ(f*), the suboptimality column's reference, over {} examples and {parameters} parameters ...",
+            train.len()
+        );
+    }
+    let solved = if required {
+        solve(&objective, train)
+    } else {
+        solve_within(&objective, train, AUTO_SUBOPTIMALITY_MAX_PASSES)
+    };
+    match solved {
         Ok(optimum) => Ok(Some((objective, optimum))),
         Err(error) if required => Err(Error::new(format!(
             "training.suboptimality: cannot solve for ℓ(f*): {error}"
         ))),
         Err(error) => {
             if verbose {
-                eprintln!("note: no suboptimality column: {error}");
+                eprintln!(
+                    "note: no suboptimality column (suboptimality = \"auto\" solves for ℓ(f*) in at most {AUTO_SUBOPTIMALITY_MAX_PASSES} passes over the training set): {error}"
+                );
             }
             Ok(None)
         }
     }
 }
+
+/// n × P² (a Hessian's work per pass) from which the solve for f* is announced before it
+/// starts: about a second and more in release.
+const LONG_SOLVE_WORK: usize = 10_000_000;
 
 /// What the learner path needs beyond the trainee.
 struct LearnerRun<'a> {
@@ -627,9 +656,45 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
     Ok(())
 }
 
+/// Creates a fresh run's directory and takes its lock, in that order, so that of two
+/// processes starting the same run dir one gets it and the other is told it exists. A default
+/// run dir (`artifacts/<name>-<timestamp>`) taken meanwhile moves on to the next free name.
+fn create_run_dir(request: &TrainRequest, run: RunDir) -> Result<(RunDir, RunLock)> {
+    let mut path = run.path;
+    for _ in 0..100 {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        match std::fs::create_dir(&path) {
+            Ok(()) => {
+                let run = RunDir::new(path);
+                let lock = run.lock()?;
+                return Ok((run, lock));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if request.run_dir.is_some() {
+                    bail!(
+                        "run dir {} already exists: pass --resume to continue it, or choose another --run-dir",
+                        path.display()
+                    );
+                }
+                path = fresh_run_path(&request.artifacts, &request.name)?;
+            }
+            Err(e) => return Err(Error::io("create", &path, e)),
+        }
+    }
+    bail!(
+        "cannot create a fresh run dir under {}",
+        request.artifacts.display()
+    )
+}
+
 /// Picks the run dir and the config to train with; for `--resume`, also the epoch to resume
-/// after.
-fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>)> {
+/// after and (for a `writer`) the run dir's lock.
+fn open_run_dir(
+    request: &TrainRequest,
+    writer: bool,
+) -> Result<(RunDir, Option<RunLock>, Config, Option<usize>)> {
     if !request.resume {
         let path = match &request.run_dir {
             Some(path) if path.exists() => bail!(
@@ -639,7 +704,7 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
             Some(path) => path.clone(),
             None => fresh_run_path(&request.artifacts, &request.name)?,
         };
-        return Ok((RunDir::new(path), request.config.clone(), None));
+        return Ok((RunDir::new(path), None, request.config.clone(), None));
     }
 
     let Some(path) = &request.run_dir else {
@@ -647,6 +712,17 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
     };
     let run = RunDir::new(path.clone());
     let saved = run.load_config()?;
+    // Before reading anything else: a live writer would change it under us.
+    let lock = if writer {
+        let lock = run.lock()?;
+        for dir in [run.path.clone(), run.checkpoint_dir()] {
+            remove_stale_temporaries(&dir)?;
+        }
+        Some(lock)
+    } else {
+        run.refuse_if_live()?;
+        None
+    };
     // The run's own config is authoritative; only the epoch count (to extend a run) and the
     // device(s) (to move it) may change.
     let mut wanted = request.config.clone();
@@ -677,7 +753,7 @@ fn open_run_dir(request: &TrainRequest) -> Result<(RunDir, Config, Option<usize>
             last + 10
         );
     }
-    Ok((run, config, Some(last)))
+    Ok((run, lock, config, Some(last)))
 }
 
 /// The device the model lives on: `training.device`, or with several devices the first.

@@ -78,8 +78,11 @@ impl ParameterTrace {
             Some(done) => {
                 let old = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
                 let columns = count + 3;
-                for line in old.lines().skip(1) {
+                for line in old.split_inclusive('\n').skip(1) {
                     // Whole rows only: a kill mid-append can cut the last one short.
+                    let Some(line) = line.strip_suffix('\n') else {
+                        break;
+                    };
                     let complete = line.split(',').count() == columns;
                     let step: Option<usize> = line.split(',').next().and_then(|s| s.parse().ok());
                     if complete && step.is_some_and(|step| step <= done) {

@@ -195,3 +195,22 @@ pub fn write_mnist_folder(folder: &Path, train: usize, test: usize) {
         write_idx(&labels_path, &[count], &labels, gzip).unwrap();
     }
 }
+
+/// Every file under `dir` with its bytes, to check that a refused command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path, bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
