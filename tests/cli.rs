@@ -341,6 +341,7 @@ fn json_documents_on_stdout_and_human_lines_on_stderr() {
     assert_eq!(
         fields,
         [
+            "early_stop",
             "epochs",
             "figures",
             "last",

@@ -729,6 +729,9 @@ fn train_with_auto_suboptimality_gets_f_star_at_large_n_or_says_at_once_why_not(
             "--no-plots",
             "--set",
             "training.epochs=1",
+            // The quickstart turns the column off for this very reason.
+            "--set",
+            "training.suboptimality=auto",
         ],
     );
     assert!(output.status.success(), "{output:?}");
