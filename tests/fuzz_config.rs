@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, RngSeed};
 
 use sgdlab::config::Config;
 use sgdlab::optim::build_schedule;
@@ -587,28 +586,11 @@ fn check_dry_run(config: &Config) {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-/// `cases` cases from a fixed seed, so that `cargo test` is repeatable; set
-/// `PROPTEST_RNG_SEED=N` to explore other cases. Failures are reported with their shrunk case;
-/// no regressions file in the tree.
-fn fuzz_config(cases: u32) -> ProptestConfig {
-    let defaults = ProptestConfig::default();
-    let rng_seed = match defaults.rng_seed {
-        RngSeed::Random => RngSeed::Fixed(FIXED_SEED),
-        chosen => chosen,
-    };
-    ProptestConfig {
-        cases,
-        rng_seed,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
-        ..defaults
-    }
-}
-
 /// The seed `cargo test` fuzzes from unless `PROPTEST_RNG_SEED` says otherwise.
 const FIXED_SEED: u64 = 20_261_129;
 
 proptest! {
-    #![proptest_config(fuzz_config(CASES))]
+    #![proptest_config(common::proptest_config(CASES, FIXED_SEED))]
 
     /// One mutation of one shipped config.
     #[test]
@@ -619,7 +601,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(fuzz_config(CASES / 3))]
+    #![proptest_config(common::proptest_config(CASES / 3, FIXED_SEED))]
 
     /// Two mutations at once: errors that only appear together (e.g. a schedule key valid
     /// for another schedule name).
