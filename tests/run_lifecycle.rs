@@ -186,8 +186,20 @@ fn sigkill_at_any_moment_then_resume_finishes_bit_identical() {
             std::thread::sleep(Duration::from_millis(1));
         }
         std::thread::sleep(Duration::from_millis(3 * attempt as u64));
+        // Still training (epochs 9 to 12 take tens of ms more): the kill interrupts it.
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run finished before the kill after checkpoint {kill_after}"
+        );
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
+        let before = sgdlab::run_dir::read_metrics_csv(&run.join("metrics.csv"))
+            .map(|rows| rows.len())
+            .unwrap_or(0);
+        assert!(
+            before < EPOCHS,
+            "killed after checkpoint {kill_after}: {before} rows"
+        );
 
         let mut args = train_args(&run, EPOCHS);
         args.push("--resume".into());
@@ -195,19 +207,144 @@ fn sigkill_at_any_moment_then_resume_finishes_bit_identical() {
             dir.path(),
             &args.iter().map(String::as_str).collect::<Vec<_>>(),
         );
-        if !resumed.status.success() {
-            // Killed after the last epoch finished: nothing left to resume, said plainly.
-            let stderr = String::from_utf8_lossy(&resumed.stderr);
-            assert!(stderr.contains("already trained 12 of 12"), "{stderr}");
-        }
+        assert!(resumed.status.success(), "{resumed:?}");
         assert!(
             outcome(&run, EPOCHS) == expected,
             "killed after checkpoint {kill_after}: the resumed run differs from the straight one"
         );
         let info = read_json(&run.join("run.json"));
-        let sessions = info["sessions"].as_array().unwrap();
-        assert_eq!(sessions.last().unwrap()["outcome"], "finished");
+        let outcomes: Vec<&str> = info["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|session| session["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(outcomes, ["running", "finished"]);
     }
+}
+
+/// The states a kill can leave, built on purpose: each is checked (the epoch a resume would
+/// continue after, by the dry run), then resumed, and must finish bit-identical to a run
+/// never interrupted.
+#[test]
+fn every_dangerous_state_a_kill_can_leave_resumes_bit_identical() {
+    const EPOCHS: usize = 6;
+    let config = |epochs: usize| {
+        common::load(
+            "quickstart",
+            &[
+                "training.batch_size=4",
+                &format!("training.epochs={epochs}"),
+            ],
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let straight = dir.path().join("straight");
+    common::train_into(config(EPOCHS), &straight);
+    let expected = outcome(&straight, EPOCHS);
+
+    let resume_point = |run: &Path| {
+        sgdlab::train::dry_run(&sgdlab::train::TrainRequest {
+            config: config(EPOCHS),
+            name: "test".into(),
+            run_dir: Some(run.to_path_buf()),
+            resume: true,
+            artifacts: dir.path().to_path_buf(),
+            progress: sgdlab::train::Progress::Quiet,
+        })
+        .map(|summary| summary.resume_after)
+    };
+    let remove_checkpoint = |run: &Path, epoch: usize| {
+        for part in ["model", "optim", "scheduler"] {
+            std::fs::remove_file(run.join(format!("checkpoint/{part}-{epoch}.bpk"))).unwrap();
+        }
+    };
+    let drop_metrics_row = |run: &Path, epoch: usize| {
+        let path = run.join("metrics.csv");
+        let mut rows = sgdlab::run_dir::read_metrics_csv(&path).unwrap();
+        rows.remove(&epoch);
+        sgdlab::run_dir::write_metrics_csv(&path, &rows).unwrap();
+    };
+    let tear = |path: PathBuf, whole: &Path| {
+        let bytes = std::fs::read(whole).unwrap();
+        std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
+    };
+
+    type Build<'a> = Box<dyn Fn(&Path) + 'a>;
+    let states: Vec<(&str, usize, Build)> = vec![
+        // Killed after checkpoint 4 was written, before its metrics row (its steps are in).
+        (
+            "a checkpoint without its metrics row",
+            3,
+            Box::new(|run| drop_metrics_row(run, 4)),
+        ),
+        // Killed after epoch 4's row, before its checkpoint.
+        (
+            "a metrics row without its checkpoint",
+            3,
+            Box::new(|run| remove_checkpoint(run, 4)),
+        ),
+        // Killed mid-write: half of the next metrics.csv and of a checkpoint, in temporaries.
+        (
+            "torn temporaries",
+            4,
+            Box::new(|run| {
+                tear(run.join("metrics.csv.Ab3dE9.tmp"), &run.join("metrics.csv"));
+                tear(
+                    run.join("checkpoint/model-5.bpk.4242-0.tmp"),
+                    &run.join("checkpoint/model-4.bpk"),
+                );
+                // A cut-off last row of steps.csv, as a kill mid-append leaves it.
+                let steps = run.join("steps.csv");
+                let mut text = std::fs::read_to_string(&steps).unwrap();
+                text.push_str("401,5,0.12");
+                std::fs::write(steps, text).unwrap();
+            }),
+        ),
+        // Killed while run.json was being written: its temporary is half of it.
+        (
+            "a half-written run.json",
+            4,
+            Box::new(|run| tear(run.join("run.json.Zq81xT.tmp"), &run.join("run.json"))),
+        ),
+    ];
+    for (state, resume_after, build) in &states {
+        let run = dir.path().join(state.replace(' ', "-"));
+        common::train_into(config(4), &run);
+        build(&run);
+        assert_eq!(
+            resume_point(&run).unwrap(),
+            Some(*resume_after),
+            "{state}: the resume point"
+        );
+        common::resume(config(EPOCHS), &run);
+        assert!(
+            outcome(&run, EPOCHS) == expected,
+            "{state}: the resumed run differs from the straight one"
+        );
+        let leftovers: Vec<_> = [run.clone(), run.join("checkpoint")]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).unwrap())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{state}: {leftovers:?} left behind");
+    }
+
+    // run.json itself cut in half (not sgdlab's doing: its writes are atomic): refused in one
+    // line naming it, and nothing changed.
+    let run = dir.path().join("broken-run-json");
+    common::train_into(config(4), &run);
+    tear(run.join("run.json"), &run.join("run.json"));
+    let before = common::snapshot(&run);
+    let mut args = train_args(&run, EPOCHS);
+    args.push("--resume".into());
+    let refused = run_sgdlab(dir.path(), &args_of(&args));
+    assert_one_line_error(&refused, &["run.json"]);
+    assert!(
+        common::snapshot(&run) == before,
+        "a refused resume changed the run"
+    );
 }
 
 #[test]

@@ -44,7 +44,9 @@ use crate::files::{remove_stale_temporaries, write_atomically};
 use crate::model::{Model, Problem};
 use crate::optim::{build_clipping, build_optimizer, build_schedule};
 use crate::prepare::prepare;
-use crate::run_dir::{EpochRow, RunDir, RunLock, Session, fresh_run_path, read_metrics_csv};
+use crate::run_dir::{
+    EpochRow, RunDir, RunInfo, RunLock, Session, fresh_run_path, read_metrics_csv,
+};
 use crate::solve::{Objective, Optimum, solve, solve_within, write_optimum_json};
 use crate::train::data_parallel::{
     DataParallelLayout, DeviceMajorOrder, GradientShare, training_steps_per_epoch,
@@ -119,6 +121,8 @@ struct Setup {
     config: Config,
     /// `--resume`: the epoch to continue after.
     resume_from: Option<usize>,
+    /// `run.json` as found (a fresh record for a fresh run), read before anything is written.
+    run_info: RunInfo,
     /// The plain (non-autodiff) device.
     device: Device,
     splits: Splits,
@@ -138,6 +142,7 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
     // With several devices the model starts, and is validated and checkpointed, on the first.
     let device = device::resolve(main_device_name(&config))?;
     let seed = config.training.seed;
+    let run_info = run.load_run_info(seed)?;
 
     let stored_standardizer = match resume_from {
         Some(_) => run.load_standardizer()?,
@@ -179,6 +184,7 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
         lock,
         config,
         resume_from,
+        run_info,
         device,
         splits,
         standardizer: prepared.standardizer,
@@ -194,13 +200,13 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         lock,
         config,
         resume_from,
+        mut run_info,
         device,
         splits,
         standardizer,
         problem: _,
         model,
     } = set_up(&request, true)?;
-    let seed = config.training.seed;
     let n = splits.train.len();
     let line_search = config.line_search() != LineSearch::None;
     // Shared, not copied: the loaders, the suboptimality tracker and the line search all read
@@ -230,7 +236,6 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     if let Some((objective, optimum)) = &optimum {
         write_optimum_json(&run.optimum_path(), optimum, objective, &train_data, true)?;
     }
-    let mut run_info = run.load_run_info(seed)?;
     run_info.sessions.push(Session::start(
         &device_label(&config),
         &device::backend_name(main_device_name(&config)),
