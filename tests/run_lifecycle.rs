@@ -540,3 +540,153 @@ fn two_training_processes_on_one_run_dir_and_a_sigkilled_holder_resumes_at_once(
     // The killed session never got to record its end; the refused ones left no session.
     assert_eq!(outcomes, ["running", "finished"]);
 }
+
+/// A tmpfs mounted for one test, unmounted when dropped (also when the test fails).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. `512k`) on `dir`, or says why it cannot (not root, no
+    /// `mount`, a container without the capability).
+    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(dir).unwrap();
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+        }
+        Ok(Tmpfs(dir.to_path_buf()))
+    }
+
+    fn resize(&self, size: &str) {
+        let output = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "remount: {output:?}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount").arg(&self.0).status();
+        if !unmounted.is_ok_and(|status| status.success()) {
+            // Busy (a child still running after a failed assertion): detach it now.
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+}
+
+/// Training into a disk that fills up: it stops with one line naming the file and exit 1,
+/// leaves every checkpoint and metrics row whole, and once there is room `--resume` finishes
+/// bit-identical to a run that never ran out. Needs root to mount a tmpfs (CI runs as root);
+/// skipped with the reason elsewhere, and a failure where `CI=true`.
+#[test]
+fn a_full_disk_stops_training_in_one_line_and_a_resume_after_more_space_is_bit_identical() {
+    const EPOCHS: usize = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let tmpfs = match Tmpfs::mount(&dir.path().join("small"), "512k") {
+        Ok(tmpfs) => tmpfs,
+        Err(reason) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must run the full-disk test, but a tmpfs cannot be mounted: {reason}"
+            );
+            eprintln!("skipped: mounting a tmpfs is not permitted here: {reason}");
+            return;
+        }
+    };
+    let straight = dir.path().join("straight");
+    let output = run_sgdlab(dir.path(), &args_of(&train_args(&straight, EPOCHS)));
+    assert!(output.status.success(), "{output:?}");
+    let expected = outcome(&straight, EPOCHS);
+
+    // 512 KiB hold about a dozen epochs (a checkpoint, steps and per-batch logs each).
+    let run = tmpfs.0.join("run");
+    let full = run_sgdlab(dir.path(), &args_of(&train_args(&run, EPOCHS)));
+    assert_eq!(full.status.code(), Some(1), "{full:?}");
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("note:")).collect();
+    assert_eq!(errors.len(), 1, "one line: {stderr}");
+    // Whichever file met the full disk first (a per-batch log, metrics.csv, steps.csv, or a
+    // checkpoint in Burn's writer) is named, inside the run.
+    for fragment in [
+        "error: ",
+        run.to_str().unwrap(),
+        "No space left on device",
+        "stopped",
+        "--resume",
+    ] {
+        assert!(
+            errors[0].contains(fragment),
+            "`{fragment}` not in {}",
+            errors[0]
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // What is on disk is whole: every metrics row has every column, every checkpoint loads.
+    let run_dir = sgdlab::run_dir::RunDir::new(&run);
+    let rows = sgdlab::run_dir::read_metrics_csv(&run_dir.metrics_path()).unwrap();
+    let done = rows.len();
+    assert!(
+        (1..EPOCHS).contains(&done),
+        "{done} epochs before the disk was full"
+    );
+    for (epoch, row) in &rows {
+        for column in [
+            "train_loss",
+            "train_accuracy",
+            "valid_loss",
+            "valid_accuracy",
+        ] {
+            assert!(row.contains_key(column), "epoch {epoch}: no {column}");
+        }
+    }
+    let config = run_dir.load_config().unwrap();
+    let device = sgdlab::device::resolve("cpu").unwrap();
+    let problem = sgdlab::model::Problem {
+        dim: 30,
+        classes: Some(2),
+    };
+    let epochs = run_dir.checkpoint_epochs();
+    assert!(!epochs.is_empty());
+    for &epoch in &epochs {
+        sgdlab::train::load_model(&run_dir, epoch, &config.model, problem, &device)
+            .unwrap_or_else(|e| panic!("checkpoint {epoch}: {e}"));
+        let complete = ["optim", "scheduler"].iter().all(|part| {
+            run_dir
+                .checkpoint_dir()
+                .join(format!("{part}-{epoch}.bpk"))
+                .exists()
+        });
+        if complete {
+            sgdlab::train::checkpoint::check_resume_checkpoint(
+                &run_dir,
+                epoch,
+                &config,
+                problem,
+                &device.clone().autodiff(),
+            )
+            .unwrap_or_else(|e| panic!("checkpoint {epoch}: {e}"));
+        }
+    }
+
+    // More room, then resume: the same numbers as the run that never ran out.
+    tmpfs.resize("64m");
+    let mut resume = train_args(&run, EPOCHS);
+    resume.push("--resume".into());
+    let resumed = run_sgdlab(dir.path(), &args_of(&resume));
+    assert!(resumed.status.success(), "{resumed:?}");
+    assert!(
+        outcome(&run, EPOCHS) == expected,
+        "resumed after a full disk, the run differs from the straight one"
+    );
+    let info = read_json(&run.join("run.json"));
+    let last = info["sessions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["outcome"], "finished");
+    drop(tmpfs);
+}

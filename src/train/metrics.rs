@@ -125,34 +125,32 @@ impl RunLog {
         epoch: usize,
         values: impl IntoIterator<Item = (String, f64)>,
         complete: bool,
-    ) {
-        self.flush_steps();
+    ) -> Result<()> {
+        self.flush_steps()?;
         let elapsed = self.elapsed_seconds();
         let row = self.rows.entry(epoch).or_default();
         row.insert("epoch".into(), epoch as f64);
         row.extend(values);
         row.insert("elapsed_seconds".into(), elapsed);
         if complete {
-            if let Err(e) = write_metrics_csv(&self.path, &self.rows) {
-                eprintln!("warning: {e}");
-            }
+            write_metrics_csv(&self.path, &self.rows)?;
             if self.print {
                 self.print_row(epoch, &self.rows[&epoch]);
             }
         }
+        Ok(())
     }
 
     /// Writes the steps taken so far to `steps.csv`.
-    pub fn flush_steps(&mut self) {
+    pub fn flush_steps(&mut self) -> Result<()> {
         if self.pending_steps.is_empty() {
-            return;
+            return Ok(());
         }
         // On disk before the epoch's metrics row: `--resume` counts the steps of the epochs
         // whose rows it finds.
-        if let Err(e) = append_durably(&self.steps_path, self.pending_steps.as_bytes()) {
-            eprintln!("warning: {e}");
-        }
+        let appended = append_durably(&self.steps_path, self.pending_steps.as_bytes());
         self.pending_steps.clear();
+        appended
     }
 
     fn print_row(&self, epoch: usize, row: &EpochRow) {
@@ -275,6 +273,13 @@ impl EpochLog {
         Some(loss.map(|_| mean))
     }
 
+    /// [`RunLog::flush_steps`], a failure stopping the run.
+    fn flush_steps(&mut self) {
+        if let Err(error) = self.log.flush_steps() {
+            self.monitor.write_failed(error);
+        }
+    }
+
     fn column(split: &Split, metric: &str) -> Option<String> {
         let metric = match metric {
             "Loss" => "loss",
@@ -358,7 +363,7 @@ impl MetricLogger for EpochLog {
             }
             if self.monitor.divergence().is_some() {
                 // Training stops at this step: put the steps up to it on disk now.
-                self.log.flush_steps();
+                self.flush_steps();
             }
         }
     }
@@ -391,7 +396,7 @@ impl MetricLogger for EpochLog {
             .is_some_and(|divergence| epoch >= divergence.epoch)
         {
             // The epoch was cut short: its means would mix finite and diverged steps.
-            self.log.flush_steps();
+            self.flush_steps();
             return;
         }
         let mut values: Vec<(String, f64)> = self
@@ -405,6 +410,8 @@ impl MetricLogger for EpochLog {
             values.push(("suboptimality".into(), suboptimality));
         }
         let complete = matches!(summary.split, Split::Valid) || !self.has_valid;
-        self.log.record_epoch(epoch, values, complete);
+        if let Err(error) = self.log.record_epoch(epoch, values, complete) {
+            self.monitor.write_failed(error);
+        }
     }
 }

@@ -347,11 +347,13 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         Default::default()
     };
     let last_epoch = rows.keys().next_back().copied();
+    let write_failure = monitor.write_failure();
     let session = run_info.sessions.last_mut().expect("pushed above");
     session.last_epoch = last_epoch;
     session.outcome = match (&outcome, monitor.divergence(), monitor.target_reached()) {
         (_, Some(_), _) => "diverged",
         (Err(_), None, _) => "failed",
+        _ if write_failure.is_some() => "failed",
         (Ok(()), None, Some(_)) => "target_reached",
         (Ok(()), None, None) => "finished",
     }
@@ -381,8 +383,28 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             run.path.display()
         )));
     }
-    run.save_run_info(&run_info)?;
-    outcome?;
+    // The first failure is the one to report: on a full disk, run.json may not be writable
+    // either.
+    let saved = run.save_run_info(&run_info);
+    let failure = match (write_failure, outcome) {
+        (Some(error), _) => Some(format!("{error}; training stopped")),
+        (None, Err(error)) => Some(error.to_string()),
+        (None, Ok(())) => None,
+    };
+    if let Some(failure) = failure {
+        let resumable = checkpoint::last_resumable_epoch(&run, &config)
+            .ok()
+            .flatten();
+        let kept = match resumable {
+            Some(epoch) => format!(
+                "epoch {epoch} is the last with its checkpoint and metrics row: once the cause is fixed, continue with --resume --run-dir {}",
+                run.path.display()
+            ),
+            None => "no epoch is complete".into(),
+        };
+        return Err(Error::new(format!("{failure}; {kept}")));
+    }
+    saved?;
 
     let (&epochs, last) = rows
         .iter()
@@ -527,7 +549,10 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         .with_application_logger(Some(Box::new(train_log::TrainLog::new(log_path.clone()))))
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
-        .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))
+        .with_metric_logger(batch_log::BufferedMetricLogger::new(
+            &run.path,
+            monitor.clone(),
+        ))
         .with_metric_logger(epoch_log)
         .with_default_checkpointers()
         .with_checkpointing_strategy(renderer::KeepEveryEpoch)
