@@ -48,17 +48,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut temporary = builder
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("write", path, e))?;
+    let cannot =
+        |e: std::io::Error| Error::new(format!("cannot write {}: {}", path.display(), plain(&e)));
+    let mut temporary = builder.tempfile_in(dir).map_err(cannot)?;
     // Dropping `temporary` on any error below removes it.
-    temporary
-        .write_all(bytes)
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(|e| Error::io("write", path, e))?;
-    temporary
-        .persist(path)
-        .map_err(|e| Error::io("write", path, e.error))?;
+    let file = temporary.as_file_mut();
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(cannot)?;
+    temporary.persist(path).map_err(|e| cannot(e.error))?;
     sync_dir(dir).map_err(|e| Error::io("sync the directory of", path, e))
 }
 
@@ -110,6 +108,17 @@ fn is_temporary_name(name: &str) -> bool {
     }
     name.strip_suffix(".partial")
         .is_some_and(|file| !file.is_empty())
+}
+
+/// The operating system's reason, without the path of the temporary that tempfile appends
+/// (`... at path "run.json.U9BHHC.tmp"`, `tempfile::error::PathError`): the error names the
+/// file being written.
+fn plain(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.split_once(" at path ") {
+        Some((reason, _)) => reason.to_string(),
+        None => text,
+    }
 }
 
 /// The directory `path` is in (`.` for a bare file name).
@@ -269,6 +278,8 @@ mod tests {
         let missing = dir.path().join("no-such-dir").join("run.json");
         let message = write_atomically(&missing, b"{}").unwrap_err().to_string();
         assert!(message.contains("run.json"), "{message}");
+        // The file, not tempfile's temporary.
+        assert!(!message.contains(" at path "), "{message}");
     }
 
     #[test]

@@ -30,10 +30,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::config::{Config, MAX_EPOCHS};
 use crate::data::Standardizer;
 use crate::files::write_atomically;
-use crate::{Error, Result};
+use crate::{Error, Result, bail};
 
 /// Every name training writes directly inside a run dir (files and folders; the figures
 /// are drawn after the last epoch): what tells a run's leftovers from a user's files.
@@ -339,7 +339,19 @@ pub fn read_metrics_csv(path: &Path) -> Result<BTreeMap<usize, EpochRow>> {
             .get("epoch")
             .copied()
             .ok_or_else(|| Error::new(format!("{}:{line_number}: no epoch", path.display())))?;
-        rows.insert(epoch as usize, row);
+        // `as usize` would turn 0.5, −3, NaN or 1e300 into some epoch silently.
+        if !(epoch >= 1.0 && epoch <= MAX_EPOCHS as f64 && epoch.fract() == 0.0) {
+            bail!(
+                "{}:{line_number}: epoch {epoch} is not an epoch number (1 to {MAX_EPOCHS})",
+                path.display()
+            );
+        }
+        if rows.insert(epoch as usize, row).is_some() {
+            bail!(
+                "{}:{line_number}: a second row for epoch {epoch}",
+                path.display()
+            );
+        }
     }
     Ok(rows)
 }
@@ -545,6 +557,28 @@ mod tests {
         std::fs::write(run.lock_path(), b"1234\n").unwrap();
         drop(run.lock().unwrap());
         assert_eq!(std::fs::read(run.lock_path()).unwrap(), b"1234\n");
+    }
+
+    #[test]
+    fn metrics_rows_need_a_whole_positive_epoch_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        for (rows, fault) in [
+            ("0,0.5", "epoch 0 is not an epoch number"),
+            ("1.5,0.5", "epoch 1.5 is not"),
+            ("NaN,0.5", "epoch NaN is not"),
+            ("-2,0.5", "epoch -2 is not"),
+            ("1e300,0.5", "is not an epoch number"),
+            ("1,0.5\n1,0.4", ":3: a second row for epoch 1"),
+        ] {
+            std::fs::write(&path, format!("epoch,train_loss\n{rows}\n")).unwrap();
+            let message = read_metrics_csv(&path).unwrap_err().to_string();
+            assert!(message.contains(fault), "{rows:?}: {message}");
+            assert!(message.contains("metrics.csv:"), "{message}");
+        }
+        std::fs::write(&path, "epoch,train_loss\n2,0.5\n1,0.25\n").unwrap();
+        let rows = read_metrics_csv(&path).unwrap();
+        assert_eq!(rows.keys().copied().collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod common;
 
 use burn::module::Module;
+use common::reference::{Reference, ReferenceOutcome};
 use sgdlab::eval::{SplitChoice, evaluate_run};
 use sgdlab::model::{Model, Problem};
 use sgdlab::run_dir::RunDir;
@@ -64,19 +65,48 @@ fn full_batch_gd_recovers_the_lecture_1d_parameters() {
     };
     let a: f32 = logistic.linear.weight.val().into_scalar();
     let b: f32 = logistic.linear.bias.as_ref().unwrap().val().into_scalar();
-    // n = 10,000 draws with a* = 2, b* = −1: the maximum-likelihood estimates have standard
-    // errors ≈ 0.04 (a) and ≈ 0.03 (b); allow four of them.
-    assert!((a - 2.0).abs() < 0.16, "a = {a}");
-    assert!((b + 1.0).abs() < 0.12, "b = {b}");
-    // And GD has converged: the last epochs no longer move the loss.
+    let fitted = [f64::from(a), f64::from(b)];
+
+    // The reference's MLE Θ̂ of the training split and its standard errors (observed Fisher
+    // information): Θ̂ lies within four of them of (a*, b*) = (2, −1).
+    let train = common::training_split(&config);
+    let reference = Reference {
+        data: &train,
+        l2: 0.0,
+    };
+    let ReferenceOutcome::Minimum {
+        theta: mle,
+        loss: optimum,
+    } = reference.solve()
+    else {
+        panic!("the lecture's data are not separable");
+    };
+    let errors = common::reference::standard_errors(&reference, &mle);
+    for ((estimate, truth), error) in mle.iter().zip([2.0, -1.0]).zip(&errors) {
+        assert!(
+            (estimate - truth).abs() < 4.0 * error,
+            "{estimate} vs {truth} (±{error})"
+        );
+    }
+    // GD has reached Θ̂ as closely as its suboptimality δ = ℓ(Θ) − ℓ* allows: near Θ̂,
+    // δ ≈ ½(Θ − Θ̂)ᵀ∇²ℓ(Θ − Θ̂), so |Θ_i − Θ̂_i| ≤ √(2δ (∇²ℓ)⁻¹_ii) (with 20 % for the
+    // cubic term). δ is the run's own last suboptimality, checked against the reference.
     let rows = sgdlab::run_dir::read_metrics_csv(&result.run_dir.metrics_path()).unwrap();
-    let loss = |epoch: usize| rows[&epoch]["train_loss"];
+    let logged = rows[&result.epochs]["suboptimality"];
+    let delta = reference.loss(&fitted) - optimum;
     assert!(
-        (loss(290) - loss(300)).abs() < 1e-6,
-        "{} vs {}",
-        loss(290),
-        loss(300)
+        (logged - delta).abs() < 1e-12,
+        "logged {logged:e}, reference {delta:e}"
     );
+    assert!(delta < 1e-6, "GD ended {delta:e} above ℓ*");
+    let inverse = common::reference::inverse_diagonal(&reference.derivatives(&mle).2);
+    for ((fit, estimate), inverse) in fitted.iter().zip(&mle).zip(&inverse) {
+        let allowed = 1.2 * (2.0 * delta * inverse).sqrt();
+        assert!(
+            (fit - estimate).abs() <= allowed.max(1e-6),
+            "GD's {fit} vs Θ̂ {estimate}: more than {allowed:e} apart"
+        );
+    }
     assert_eq!(model_parameter_count(&result.run_dir, &config), 2);
 }
 

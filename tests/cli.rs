@@ -556,3 +556,99 @@ fn without_a_validation_split_no_validation_figures_are_printed_or_written() {
         assert!(row.contains_key("train_loss"));
     }
 }
+
+/// The documented upper bounds (docs/config.md, "Upper bounds"), at the boundary: the bound
+/// itself loads, one past it is refused in one line naming the key, with exit status 1.
+#[test]
+fn documented_size_caps_hold_at_the_boundary_with_exit_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = |name: &str| common::config_path(name).display().to_string();
+    let lecture = config("lecture_1d_logistic");
+    let digits = config("digits_mlp");
+    let wide: Vec<String> = (0..64).map(|_| "1".to_string()).collect();
+    let too_many: Vec<String> = (0..65).map(|_| "1".to_string()).collect();
+    let layers = |widths: &[String]| format!("model.hidden=[{}]", widths.join(","));
+    for (config, at_bound, past_bound, key) in [
+        (
+            &lecture,
+            "training.epochs=1000000",
+            "training.epochs=1000001",
+            "training.epochs",
+        ),
+        (
+            &lecture,
+            "training.batch_size=1000000",
+            "training.batch_size=1000001",
+            "training.batch_size",
+        ),
+        (&lecture, "data.n=10000000", "data.n=10000001", "data.n"),
+        (&lecture, "data.n=2", "data.n=1", "data.n"),
+        (
+            &digits,
+            "model.hidden=[65536]",
+            "model.hidden=[65537]",
+            "model.hidden",
+        ),
+        (&digits, &layers(&wide), &layers(&too_many), "model.hidden"),
+    ] {
+        let accepted = sgdlab(d, &["config", config, "--set", at_bound]);
+        assert!(accepted.status.success(), "{at_bound}: {accepted:?}");
+        let refused = sgdlab(d, &["config", config, "--set", past_bound]);
+        assert_one_line_error(&refused, &[key]);
+        assert_eq!(refused.status.code(), Some(1), "{past_bound}");
+    }
+    // The parameter count, from the data's width before anything is built: 64 × 65,536 +
+    // 65,536 × 2,000 + ... ≈ 1.35e8 > 10⁸.
+    let refused = sgdlab(
+        d,
+        &[
+            "train",
+            &digits,
+            "--dry-run",
+            "--set",
+            "model.hidden=[65536,2000]",
+        ],
+    );
+    assert_one_line_error(
+        &refused,
+        &["model.hidden", "more than the 100000000 allowed"],
+    );
+    // trace_parameters: at most 10,000 parameters (the digits MLP has 4,810; with 200 hidden
+    // units, 15,010).
+    let traced = sgdlab(
+        d,
+        &[
+            "train",
+            &digits,
+            "--dry-run",
+            "--set",
+            "training.trace_parameters=true",
+        ],
+    );
+    assert!(traced.status.success(), "{traced:?}");
+    let refused = sgdlab(
+        d,
+        &[
+            "train",
+            &digits,
+            "--dry-run",
+            "--set",
+            "training.trace_parameters=true",
+            "--set",
+            "model.hidden=[200]",
+        ],
+    );
+    assert_one_line_error(&refused, &["trace_parameters", "10000"]);
+    // Classes: an integer CSV label of 1,000 or more would size the output layer.
+    let csv = write(d, "labels.csv", "x,label\n0.5,0\n1.5,1000\n");
+    let toml = write(
+        d,
+        "csv.toml",
+        &format!(
+            "[data]\nsource = \"csv\"\npath = \"{csv}\"\nlabel = \"label\"\nvalidation_fraction = 0.0\ntest_fraction = 0.0\n[model]\nkind = \"softmax\"\n[optimizer]\nname = \"sgd\"\nlearning_rate = 0.1\n"
+        ),
+    );
+    let refused = sgdlab(d, &["train", &toml, "--dry-run"]);
+    assert_one_line_error(&refused, &["labels.csv:3", "1000"]);
+}

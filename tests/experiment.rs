@@ -132,18 +132,18 @@ fn gd_vs_sgd_counts_o_nd_for_gd_o_d_for_sgd_and_the_lecture_table() {
         "ℓ ≥ ℓ* everywhere"
     );
 
-    // The MNIST ratio: counted work n/m exactly; the measured time is positive.
+    // The MNIST ratio, in counted work: a linear model's gradient costs the same per example,
+    // so n examples against m cost exactly n/m = 6000/10 as much. (The measured time ratio
+    // beside it is a measurement, not asserted: machines are shared.)
     let (header, rows) = csv(&outcome, "mnist-gradient-ratio.csv");
     assert_eq!(header[6..], ["time_ratio", "work_ratio", "n_over_m"]);
     assert_eq!(rows[0][..4], [6000.0, 784.0, 10.0, 10.0]);
+    assert_eq!(rows[0][8], 6000.0 / 10.0);
     assert!(
-        (rows[0][7] / 600.0 - 1.0).abs() < 1e-3,
-        "work ratio {}",
-        rows[0][7]
-    );
-    assert!(
-        rows[0][6] > 1.0,
-        "a full gradient takes longer than a mini-batch one"
+        (rows[0][7] / rows[0][8] - 1.0).abs() < 1e-12,
+        "work ratio {} against n/m = {}",
+        rows[0][7],
+        rows[0][8]
     );
 
     let holding: Vec<&str> = outcome

@@ -3,6 +3,9 @@
 //! names, wrong nesting, broken TOML text, bad `--set` assignments), must either load and
 //! validate — and then round-trip through its resolved TOML and give a schedule of finite
 //! rates — or be refused with one line naming the file (or `--set`) and a key. Never a panic.
+//! What is accepted is checked against an oracle of its own, the bounds docs/config.md states
+//! for each key ([`documented_fault`]); and a value outside its key's documented bounds must
+//! be refused naming that key, not any.
 //! A few dozen accepted cases also go through `train::dry_run`, which must write nothing.
 
 mod common;
@@ -11,7 +14,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, RngSeed};
 
 use sgdlab::config::Config;
 use sgdlab::optim::schedule::learning_rates;
@@ -174,10 +176,18 @@ const FACTORS: &[f64] = &[
     0.0, -1.0, 0.5, 2.0, 3.0, 10.0, 1e3, 1e6, 1e12, 1e300, 1e-300, 0.1,
 ];
 
-/// The valid names of each enum key, for `Scale` to swap one for another.
+/// The valid names of each enum key (docs/config.md), for `Scale` to swap one for another and
+/// for the oracle ([`documented_fault`]).
 fn enum_names(path: &str) -> &'static [&'static str] {
     match path {
-        "data.source" => &["breast_cancer", "digits", "lecture_1d", "csv", "mnist"],
+        "data.source" => &[
+            "breast_cancer",
+            "digits",
+            "diabetes",
+            "lecture_1d",
+            "csv",
+            "mnist",
+        ],
         "model.kind" => &["logistic", "softmax", "mlp", "linear"],
         "model.activation" => &["relu", "tanh", "sigmoid"],
         "model.head" => &["auto", "sigmoid", "softmax"],
@@ -355,6 +365,8 @@ fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
 struct Case {
     text: String,
     overrides: Vec<String>,
+    /// The key a `Set`, `Scale` or `Override` changed, and its new value.
+    changed: Option<(String, toml::Value)>,
     /// Fragments of which the error must contain at least one (key paths, key names).
     names: Vec<String>,
     /// The error must name the file (`fuzz.toml`), or `--set` for a malformed assignment.
@@ -376,10 +388,12 @@ fn build_case(config: usize, mutation: &Mutation) -> Case {
     };
     let mut overrides = Vec::new();
     let mut origin = ORIGIN;
+    let mut changed = None;
     let names = match *mutation {
         Mutation::Set { key, value } => {
             let path = pick_key(&table, key);
             set_path(&mut table, &path, values[value].clone());
+            changed = Some((path.clone(), values[value].clone()));
             key_names(&path)
         }
         Mutation::Scale {
@@ -391,6 +405,7 @@ fn build_case(config: usize, mutation: &Mutation) -> Case {
             let path = own[key % own.len()].clone();
             let (section, leaf) = path.split_once('.').unwrap();
             let value = scaled(&path, &table[section][leaf], factor);
+            changed = Some((path.clone(), value.clone()));
             if by_set {
                 overrides.push(format!("{path}={value}"));
             } else {
@@ -401,6 +416,7 @@ fn build_case(config: usize, mutation: &Mutation) -> Case {
         Mutation::Override { key, value } => {
             let path = pick_key(&table, key);
             overrides.push(format!("{path}={}", values[value]));
+            changed = Some((path.clone(), values[value].clone()));
             key_names(&path)
         }
         Mutation::Remove { key } => {
@@ -473,6 +489,7 @@ fn build_case(config: usize, mutation: &Mutation) -> Case {
             return Case {
                 text,
                 overrides,
+                changed,
                 names,
                 origin,
             };
@@ -481,8 +498,94 @@ fn build_case(config: usize, mutation: &Mutation) -> Case {
     Case {
         text: toml::to_string(&table).expect("a toml::Table serializes"),
         overrides,
+        changed,
         names,
         origin,
+    }
+}
+
+/// A number, integer or float.
+fn number(value: &toml::Value) -> Option<f64> {
+    value
+        .as_float()
+        .or_else(|| value.as_integer().map(|i| i as f64))
+}
+
+/// Why `value` breaks the bounds docs/config.md gives `path` (its own key alone, not what it
+/// must agree with), or `None` when it keeps them or the key has none written down.
+fn documented_fault(path: &str, value: &toml::Value) -> Option<String> {
+    use toml::Value;
+    let integer = |low: i64, high: i64| match value {
+        Value::Integer(i) if (low..=high).contains(i) => None,
+        _ => Some(format!("the docs allow integers {low} to {high}")),
+    };
+    let real = |ok: fn(f64) -> bool, what: &str| match number(value) {
+        Some(x) if ok(x) => None,
+        _ => Some(format!("the docs allow {what}")),
+    };
+    let one_of = |names: &[&str]| match value.as_str() {
+        Some(name) if names.contains(&name) => None,
+        _ => Some(format!("the docs allow one of {names:?}")),
+    };
+    let boolean = || (!value.is_bool()).then(|| "the docs allow true or false".to_string());
+    match path {
+        "data.source" | "model.kind" | "model.activation" | "model.head" | "model.init"
+        | "optimizer.name" | "optimizer.form" | "schedule.name" | "schedule.unit" => {
+            one_of(enum_names(path))
+        }
+        "data.n" => integer(2, 10_000_000),
+        "data.a_star" | "data.b_star" => real(f64::is_finite, "a finite number"),
+        "data.limit" => integer(1, i64::MAX),
+        "data.standardize" => boolean(),
+        "data.validation_fraction" | "data.test_fraction" => {
+            real(|x| (0.0..1.0).contains(&x), "[0, 1)")
+        }
+        "model.hidden" => match value.as_array() {
+            Some(layers)
+                if layers.len() <= 64
+                    && layers
+                        .iter()
+                        .all(|w| w.as_integer().is_some_and(|w| (1..=65_536).contains(&w))) =>
+            {
+                None
+            }
+            _ => Some("the docs allow at most 64 layers, each 1 to 65,536 wide".into()),
+        },
+        "optimizer.learning_rate" => real(|x| x > 0.0 && x.is_finite(), "α > 0, finite"),
+        "optimizer.weight_decay" => real(|x| x >= 0.0 && x.is_finite(), "μ ≥ 0, finite"),
+        "optimizer.momentum"
+        | "optimizer.dampening"
+        | "optimizer.beta"
+        | "optimizer.beta_1"
+        | "optimizer.beta_2" => real(|x| (0.0..1.0).contains(&x), "[0, 1)"),
+        "optimizer.epsilon" => real(|x| x > 0.0 && x.is_finite(), "ε > 0"),
+        "optimizer.initial_accumulator" | "optimizer.lr_decay" => {
+            real(|x| x >= 0.0 && x.is_finite(), "≥ 0")
+        }
+        "optimizer.centered" | "optimizer.amsgrad" => boolean(),
+        "optimizer.line_search" => one_of(&["none", "armijo", "exact"]),
+        "optimizer.sufficient_decrease" | "optimizer.backtracking_factor" => {
+            real(|x| x > 0.0 && x < 1.0, "(0, 1)")
+        }
+        "schedule.rho" => real(|x| x > 0.0 && x.is_finite(), "ρ > 0"),
+        "schedule.final_learning_rate" | "schedule.min_learning_rate" | "schedule.warmup_start" => {
+            real(|x| x >= 0.0 && x.is_finite(), "≥ 0")
+        }
+        "schedule.gamma" => real(|x| x > 0.0 && x <= 1.0, "γ ∈ (0, 1]"),
+        "schedule.every" | "schedule.period" => integer(1, i64::MAX),
+        "schedule.period_multiplier" => real(|x| x >= 1.0 && x.is_finite(), "≥ 1"),
+        "schedule.restarts" => boolean(),
+        "schedule.warmup" => integer(0, i64::MAX),
+        "training.epochs" | "training.batch_size" => integer(1, 1_000_000),
+        "training.seed" => integer(0, i64::MAX),
+        "training.clip_grad_norm" | "training.clip_grad_value" => {
+            real(|x| x > 0.0 && x.is_finite(), "c > 0")
+        }
+        "training.trace_parameters" => boolean(),
+        "training.suboptimality" => one_of(&["auto", "on", "off"]),
+        "training.target_suboptimality" => real(|x| x > 0.0 && x.is_finite(), "ρ > 0"),
+        "training.divergence_factor" => real(|x| x > 1.0, "> 1 (inf allowed)"),
+        _ => None,
     }
 }
 
@@ -517,6 +620,18 @@ fn check_case(config: usize, mutation: &Mutation, extra: Option<(usize, usize)>)
         Ok(config) => check_accepted(&config),
         Err(error) => {
             let message = error.to_string();
+            // A value outside its own key's documented bounds: that key is the one at fault,
+            // and the one the error names.
+            if extra.is_none()
+                && let Some((path, value)) = &case.changed
+                && let Some(fault) = documented_fault(path, value)
+            {
+                let leaf = path.rsplit('.').next().unwrap();
+                assert!(
+                    message.contains(path.as_str()) || message.contains(&format!("`{leaf}`")),
+                    "{path} = {value} ({fault}) refused without naming it: {message}"
+                );
+            }
             assert!(!message.contains('\n'), "more than one line: {message}");
             assert!(!message.is_empty());
             // An assignment that cannot apply (`data.source.x=1`) is named as given.
@@ -540,9 +655,41 @@ fn check_case(config: usize, mutation: &Mutation, extra: Option<(usize, usize)>)
 }
 
 fn check_accepted(config: &Config) {
-    config
-        .validate()
-        .unwrap_or_else(|(key, what)| panic!("accepted but invalid: {key}: {what}"));
+    // The oracle: every key of the resolved config within the bounds the docs give it.
+    let resolved: toml::Table = config.to_toml().parse().unwrap();
+    for path in own_keys(&resolved) {
+        let (section, leaf) = path.split_once('.').unwrap_or((&path, ""));
+        let value = &resolved[section][leaf];
+        if let Some(fault) = documented_fault(&path, value) {
+            panic!("accepted {path} = {value}: {fault}");
+        }
+    }
+    let fraction = |key: &str| resolved["data"].get(key).and_then(toml::Value::as_float);
+    if let (Some(valid), Some(test)) = (fraction("validation_fraction"), fraction("test_fraction"))
+    {
+        assert!(
+            valid + test < 1.0,
+            "accepted fractions {valid} + {test} ≥ 1"
+        );
+    }
+    let training = resolved["training"].as_table().unwrap();
+    assert!(
+        !(training.contains_key("clip_grad_norm") && training.contains_key("clip_grad_value")),
+        "accepted both clip_grad_norm and clip_grad_value"
+    );
+    if let (Some(lr), Some(schedule)) = (
+        number(&resolved["optimizer"]["learning_rate"]),
+        resolved["schedule"].as_table(),
+    ) {
+        for key in ["min_learning_rate", "warmup_start"] {
+            if let Some(alpha) = schedule.get(key).and_then(number) {
+                assert!(
+                    alpha <= lr,
+                    "accepted schedule.{key} = {alpha} > α^(0) = {lr}"
+                );
+            }
+        }
+    }
     // What a run saves as config.toml reads back as the same config.
     let resolved = config.to_toml();
     let reloaded = Config::from_toml(&resolved, "config.toml", &[])
@@ -596,28 +743,11 @@ fn check_dry_run(config: &Config) {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-/// `cases` cases from a fixed seed, so that `cargo test` is repeatable; set
-/// `PROPTEST_RNG_SEED=N` to explore other cases. Failures are reported with their shrunk case;
-/// no regressions file in the tree.
-fn fuzz_config(cases: u32) -> ProptestConfig {
-    let defaults = ProptestConfig::default();
-    let rng_seed = match defaults.rng_seed {
-        RngSeed::Random => RngSeed::Fixed(FIXED_SEED),
-        chosen => chosen,
-    };
-    ProptestConfig {
-        cases,
-        rng_seed,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
-        ..defaults
-    }
-}
-
 /// The seed `cargo test` fuzzes from unless `PROPTEST_RNG_SEED` says otherwise.
 const FIXED_SEED: u64 = 20_261_129;
 
 proptest! {
-    #![proptest_config(fuzz_config(CASES))]
+    #![proptest_config(common::proptest_config(CASES, FIXED_SEED))]
 
     /// One mutation of one shipped config.
     #[test]
@@ -628,7 +758,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(fuzz_config(CASES / 3))]
+    #![proptest_config(common::proptest_config(CASES / 3, FIXED_SEED))]
 
     /// Two mutations at once: errors that only appear together (e.g. a schedule key valid
     /// for another schedule name).

@@ -149,141 +149,172 @@ fn sgd_with_weight_decay_follows_its_formula() {
     assert_close(&ours, &reference, "sgd");
 }
 
+/// The coupled L2 weights each formula test runs with: none, and μ = 0.05 (`g ← g + μθ`, with
+/// θ the parameter before the step, for every optimizer but adamw).
+const WEIGHT_DECAYS: [f64; 2] = [0.0, 0.05];
+
+/// g + μθ, the gradient the coupled decay hands the rule.
+fn decayed(g: [f64; 2], theta: &[f64; 2], mu: f64) -> [f64; 2] {
+    [g[0] + mu * theta[0], g[1] + mu * theta[1]]
+}
+
 #[test]
 fn lecture_momentum_follows_its_formula() {
     let lambda = 0.9;
-    let ours = run_ours(&Momentum {
-        momentum: lambda,
-        form: MomentumForm::Lecture,
-        dampening: 0.0,
-        weight_decay: 0.0,
-    });
-    let mut v = [0.0; 2];
-    let reference = run_reference(|theta, g, rate, _| {
-        for j in 0..2 {
-            v[j] = lambda * v[j] - rate * g[j];
-            theta[j] += v[j];
-        }
-    });
-    assert_close(&ours, &reference, "momentum (lecture)");
+    for mu in WEIGHT_DECAYS {
+        let ours = run_ours(&Momentum {
+            momentum: lambda,
+            form: MomentumForm::Lecture,
+            dampening: 0.0,
+            weight_decay: mu,
+        });
+        let mut v = [0.0; 2];
+        let reference = run_reference(|theta, g, rate, _| {
+            let g = decayed(g, theta, mu);
+            for j in 0..2 {
+                v[j] = lambda * v[j] - rate * g[j];
+                theta[j] += v[j];
+            }
+        });
+        assert_close(&ours, &reference, &format!("momentum (lecture), μ = {mu}"));
+    }
 }
 
 #[test]
 fn pytorch_momentum_follows_its_formula() {
-    let (mu, d) = (0.8, 0.25);
-    let ours = run_ours(&Momentum {
-        momentum: mu,
-        form: MomentumForm::Pytorch,
-        dampening: d,
-        weight_decay: 0.01,
-    });
-    let mut b = [0.0; 2];
-    let reference = run_reference(|theta, g, rate, t| {
-        for j in 0..2 {
-            let g = g[j] + 0.01 * theta[j];
-            b[j] = if t == 1 { g } else { mu * b[j] + (1.0 - d) * g };
-            theta[j] -= rate * b[j];
-        }
-    });
-    assert_close(&ours, &reference, "momentum (pytorch)");
+    let (lambda, d) = (0.8, 0.25);
+    for mu in WEIGHT_DECAYS {
+        let ours = run_ours(&Momentum {
+            momentum: lambda,
+            form: MomentumForm::Pytorch,
+            dampening: d,
+            weight_decay: mu,
+        });
+        let mut b = [0.0; 2];
+        let reference = run_reference(|theta, g, rate, t| {
+            let g = decayed(g, theta, mu);
+            for j in 0..2 {
+                b[j] = if t == 1 {
+                    g[j]
+                } else {
+                    lambda * b[j] + (1.0 - d) * g[j]
+                };
+                theta[j] -= rate * b[j];
+            }
+        });
+        assert_close(&ours, &reference, &format!("momentum (pytorch), μ = {mu}"));
+    }
 }
 
 #[test]
 fn nesterov_follows_its_formula_in_both_forms() {
     let lambda = 0.9;
-    let ours = run_ours(&Nesterov {
-        momentum: lambda,
-        form: MomentumForm::Lecture,
-        weight_decay: 0.0,
-    });
-    let mut v = [0.0; 2];
-    let reference = run_reference(|theta, g, rate, _| {
-        for j in 0..2 {
-            v[j] = lambda * v[j] - rate * g[j];
-            theta[j] += lambda * v[j] - rate * g[j];
-        }
-    });
-    assert_close(&ours, &reference, "nesterov (lecture)");
+    for mu in WEIGHT_DECAYS {
+        let ours = run_ours(&Nesterov {
+            momentum: lambda,
+            form: MomentumForm::Lecture,
+            weight_decay: mu,
+        });
+        let mut v = [0.0; 2];
+        let reference = run_reference(|theta, g, rate, _| {
+            let g = decayed(g, theta, mu);
+            for j in 0..2 {
+                v[j] = lambda * v[j] - rate * g[j];
+                theta[j] += lambda * v[j] - rate * g[j];
+            }
+        });
+        assert_close(&ours, &reference, &format!("nesterov (lecture), μ = {mu}"));
 
-    let ours = run_ours(&Nesterov {
-        momentum: lambda,
-        form: MomentumForm::Pytorch,
-        weight_decay: 0.0,
-    });
-    let mut b = [0.0; 2];
-    let reference = run_reference(|theta, g, rate, t| {
-        for j in 0..2 {
-            b[j] = if t == 1 { g[j] } else { lambda * b[j] + g[j] };
-            theta[j] -= rate * (g[j] + lambda * b[j]);
-        }
-    });
-    assert_close(&ours, &reference, "nesterov (pytorch)");
+        let ours = run_ours(&Nesterov {
+            momentum: lambda,
+            form: MomentumForm::Pytorch,
+            weight_decay: mu,
+        });
+        let mut b = [0.0; 2];
+        let reference = run_reference(|theta, g, rate, t| {
+            let g = decayed(g, theta, mu);
+            for j in 0..2 {
+                b[j] = if t == 1 { g[j] } else { lambda * b[j] + g[j] };
+                theta[j] -= rate * (g[j] + lambda * b[j]);
+            }
+        });
+        assert_close(&ours, &reference, &format!("nesterov (pytorch), μ = {mu}"));
+    }
 }
 
 #[test]
 fn adagrad_follows_its_formula() {
     let (epsilon, initial, decay) = (1e-10, 0.1, 0.05);
-    let ours = run_ours(&AdaGrad {
-        epsilon,
-        initial_accumulator: initial,
-        lr_decay: decay,
-        weight_decay: 0.0,
-    });
-    let mut sum = [initial; 2];
-    let reference = run_reference(|theta, g, rate, t| {
-        let rate = rate / (1.0 + (t as f64 - 1.0) * decay);
-        for j in 0..2 {
-            sum[j] += g[j] * g[j];
-            theta[j] -= rate * g[j] / (sum[j].sqrt() + epsilon);
-        }
-    });
-    assert_close(&ours, &reference, "adagrad");
+    for mu in WEIGHT_DECAYS {
+        let ours = run_ours(&AdaGrad {
+            epsilon,
+            initial_accumulator: initial,
+            lr_decay: decay,
+            weight_decay: mu,
+        });
+        let mut sum = [initial; 2];
+        let reference = run_reference(|theta, g, rate, t| {
+            let g = decayed(g, theta, mu);
+            let rate = rate / (1.0 + (t as f64 - 1.0) * decay);
+            for j in 0..2 {
+                sum[j] += g[j] * g[j];
+                theta[j] -= rate * g[j] / (sum[j].sqrt() + epsilon);
+            }
+        });
+        assert_close(&ours, &reference, &format!("adagrad, μ = {mu}"));
+    }
 }
 
 #[test]
 fn rmsprop_follows_its_formula_plain_centered_and_with_momentum() {
     for (centered, momentum) in [(false, 0.0), (true, 0.0), (false, 0.5), (true, 0.5)] {
-        let (beta, epsilon) = (0.9, 1e-8);
-        let ours = run_ours(&RmsProp {
-            beta,
-            epsilon,
-            momentum,
-            centered,
-            weight_decay: 0.0,
-        });
-        let (mut s, mut mean, mut buffer) = ([0.0; 2], [0.0; 2], [0.0; 2]);
-        let reference = run_reference(|theta, g, rate, _| {
-            for j in 0..2 {
-                s[j] = beta * s[j] + (1.0 - beta) * g[j] * g[j];
-                let variance = if centered {
-                    mean[j] = beta * mean[j] + (1.0 - beta) * g[j];
-                    s[j] - mean[j] * mean[j]
-                } else {
-                    s[j]
-                };
-                let scaled = g[j] / (variance.sqrt() + epsilon);
-                if momentum > 0.0 {
-                    buffer[j] = momentum * buffer[j] + scaled;
-                    theta[j] -= rate * buffer[j];
-                } else {
-                    theta[j] -= rate * scaled;
+        for mu in WEIGHT_DECAYS {
+            let (beta, epsilon) = (0.9, 1e-8);
+            let ours = run_ours(&RmsProp {
+                beta,
+                epsilon,
+                momentum,
+                centered,
+                weight_decay: mu,
+            });
+            let (mut s, mut mean, mut buffer) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+            let reference = run_reference(|theta, g, rate, _| {
+                let g = decayed(g, theta, mu);
+                for j in 0..2 {
+                    s[j] = beta * s[j] + (1.0 - beta) * g[j] * g[j];
+                    let variance = if centered {
+                        mean[j] = beta * mean[j] + (1.0 - beta) * g[j];
+                        s[j] - mean[j] * mean[j]
+                    } else {
+                        s[j]
+                    };
+                    let scaled = g[j] / (variance.sqrt() + epsilon);
+                    if momentum > 0.0 {
+                        buffer[j] = momentum * buffer[j] + scaled;
+                        theta[j] -= rate * buffer[j];
+                    } else {
+                        theta[j] -= rate * scaled;
+                    }
                 }
-            }
-        });
-        assert_close(
-            &ours,
-            &reference,
-            &format!("rmsprop centered={centered} momentum={momentum}"),
-        );
+            });
+            assert_close(
+                &ours,
+                &reference,
+                &format!("rmsprop centered={centered} momentum={momentum} μ = {mu}"),
+            );
+        }
     }
 }
 
-fn adam_reference(amsgrad: bool, decoupled_decay: f64) -> Vec<[f64; 2]> {
+/// Adam's formula with coupled L2 `coupled` (in the gradient) and decoupled decay
+/// `decoupled` (adamw's θ ← θ(1 − αω) first).
+fn adam_reference(amsgrad: bool, coupled: f64, decoupled: f64) -> Vec<[f64; 2]> {
     let (b1, b2, epsilon) = (0.9, 0.999, 1e-8);
     let (mut m, mut v, mut v_max) = ([0.0; 2], [0.0; 2], [0.0f64; 2]);
     run_reference(|theta, g, rate, t| {
+        let g = decayed(g, theta, coupled);
         for j in 0..2 {
-            theta[j] *= 1.0 - rate * decoupled_decay;
+            theta[j] *= 1.0 - rate * decoupled;
             m[j] = b1 * m[j] + (1.0 - b1) * g[j];
             v[j] = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
             v_max[j] = v_max[j].max(v[j]);
@@ -297,26 +328,35 @@ fn adam_reference(amsgrad: bool, decoupled_decay: f64) -> Vec<[f64; 2]> {
 
 #[test]
 fn adam_amsgrad_and_adamw_follow_their_formulas() {
-    let adam = |amsgrad| Adam {
+    let adam = |amsgrad, weight_decay| Adam {
         beta_1: 0.9,
         beta_2: 0.999,
         epsilon: 1e-8,
         amsgrad,
-        weight_decay: 0.0,
+        weight_decay,
     };
-    assert_close(&run_ours(&adam(false)), &adam_reference(false, 0.0), "adam");
-    assert_close(
-        &run_ours(&adam(true)),
-        &adam_reference(true, 0.0),
-        "amsgrad",
-    );
+    for mu in WEIGHT_DECAYS {
+        assert_close(
+            &run_ours(&adam(false, mu)),
+            &adam_reference(false, mu, 0.0),
+            &format!("adam, μ = {mu}"),
+        );
+        assert_close(
+            &run_ours(&adam(true, mu)),
+            &adam_reference(true, mu, 0.0),
+            &format!("amsgrad, μ = {mu}"),
+        );
+    }
+    // adamw's weight_decay is the decoupled ω, never added to the gradient.
     let adamw = AdamW {
-        adam: adam(false),
+        adam: adam(false, 0.0),
         weight_decay: 0.1,
     };
-    assert_close(&run_ours(&adamw), &adam_reference(false, 0.1), "adamw");
+    assert_close(&run_ours(&adamw), &adam_reference(false, 0.0, 0.1), "adamw");
     // The prescribed gradients shrink then grow, so AMSGrad's maximum really differs.
-    assert_ne!(run_ours(&adam(true)), run_ours(&adam(false)));
+    assert_ne!(run_ours(&adam(true, 0.0)), run_ours(&adam(false, 0.0)));
+    // And the decay is not vacuous: μ = 0.05 changes Adam's path.
+    assert_ne!(run_ours(&adam(false, 0.05)), run_ours(&adam(false, 0.0)));
 }
 
 // ---------------------------------------------------------------------------------------

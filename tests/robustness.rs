@@ -31,19 +31,6 @@ fn train_tiny(dir: &Path, run: &str, overrides: &[&str]) {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// `eval RUN` and `train RUN/config.toml --resume` (and its dry run) fail with one line
 /// containing every fragment, and leave the run as it was.
 fn assert_refused(dir: &Path, run: &str, fragments: &[&str]) {
@@ -82,7 +69,7 @@ fn broken_checkpoints_and_run_dirs_are_refused_naming_the_file() {
     train_tiny(d, "good", &[]);
     let model = std::fs::read(d.join("good/checkpoint/model-2.bpk")).unwrap();
 
-    copy_dir(&d.join("good"), &d.join("garbage"));
+    common::copy_dir(&d.join("good"), &d.join("garbage"));
     std::fs::write(
         d.join("garbage/checkpoint/model-2.bpk"),
         b"not a checkpoint",
@@ -94,7 +81,7 @@ fn broken_checkpoints_and_run_dirs_are_refused_naming_the_file() {
         &["garbage/checkpoint/model-2.bpk", "cannot load"],
     );
 
-    copy_dir(&d.join("good"), &d.join("half"));
+    common::copy_dir(&d.join("good"), &d.join("half"));
     std::fs::write(
         d.join("half/checkpoint/model-2.bpk"),
         &model[..model.len() / 2],
@@ -102,19 +89,19 @@ fn broken_checkpoints_and_run_dirs_are_refused_naming_the_file() {
     .unwrap();
     assert_refused(d, "half", &["half/checkpoint/model-2.bpk", "truncated"]);
 
-    copy_dir(&d.join("good"), &d.join("empty"));
+    common::copy_dir(&d.join("good"), &d.join("empty"));
     std::fs::write(d.join("empty/checkpoint/model-2.bpk"), b"").unwrap();
     assert_refused(d, "empty", &["empty/checkpoint/model-2.bpk"]);
 
-    copy_dir(&d.join("good"), &d.join("no_checkpoints"));
+    common::copy_dir(&d.join("good"), &d.join("no_checkpoints"));
     std::fs::remove_dir_all(d.join("no_checkpoints/checkpoint")).unwrap();
     assert_refused(d, "no_checkpoints", &["no_checkpoints", "checkpoint"]);
 
-    copy_dir(&d.join("good"), &d.join("no_config"));
+    common::copy_dir(&d.join("good"), &d.join("no_config"));
     std::fs::remove_file(d.join("no_config/config.toml")).unwrap();
     assert_refused(d, "no_config", &["no_config", "not a run directory"]);
 
-    copy_dir(&d.join("good"), &d.join("bad_config"));
+    common::copy_dir(&d.join("good"), &d.join("bad_config"));
     std::fs::write(d.join("bad_config/config.toml"), "[data\n").unwrap();
     assert_one_line_error(
         &sgdlab(d, &["eval", "bad_config"]),
@@ -122,7 +109,7 @@ fn broken_checkpoints_and_run_dirs_are_refused_naming_the_file() {
     );
 
     // The optimizer and scheduler state matter to --resume only.
-    copy_dir(&d.join("good"), &d.join("bad_optim"));
+    common::copy_dir(&d.join("good"), &d.join("bad_optim"));
     std::fs::write(d.join("bad_optim/checkpoint/optim-2.bpk"), b"\0\0\0\0").unwrap();
     let output = sgdlab(
         d,
@@ -137,7 +124,7 @@ fn broken_checkpoints_and_run_dirs_are_refused_naming_the_file() {
         ],
     );
     assert_one_line_error(&output, &["bad_optim/checkpoint/optim-2.bpk"]);
-    copy_dir(&d.join("good"), &d.join("bad_scheduler"));
+    common::copy_dir(&d.join("good"), &d.join("bad_scheduler"));
     std::fs::write(
         d.join("bad_scheduler/checkpoint/scheduler-2.bpk"),
         &model[..10],

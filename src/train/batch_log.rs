@@ -7,6 +7,8 @@
 //! wake-ups and six system calls on top of it. Here a line goes into a buffer that reaches the
 //! file at the epoch's end (and whenever the learner reads a metric back). Only these logs
 //! are buffered: `metrics.csv` and `steps.csv`, which `--resume` trusts, are written as before.
+//! A log that cannot be written (a full disk) stops the run like any other file of it
+//! ([`RunMonitor::write_failed`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -17,6 +19,9 @@ use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 
+use super::monitor::RunMonitor;
+use crate::Error;
+
 /// The per-batch logs of one run directory.
 pub struct BufferedMetricLogger {
     directory: PathBuf,
@@ -25,15 +30,17 @@ pub struct BufferedMetricLogger {
     /// not once a step).
     files: HashMap<(MetricId, Split), (PathBuf, BufWriter<File>)>,
     epoch: Option<usize>,
+    monitor: RunMonitor,
 }
 
 impl BufferedMetricLogger {
-    pub fn new(directory: &Path) -> Self {
+    pub fn new(directory: &Path, monitor: RunMonitor) -> Self {
         Self {
             directory: directory.to_path_buf(),
             names: HashMap::new(),
             files: HashMap::new(),
             epoch: None,
+            monitor,
         }
     }
 
@@ -49,8 +56,7 @@ impl BufferedMetricLogger {
     fn flush_all(&mut self) {
         for (_, (path, mut file)) in self.files.drain() {
             if let Err(error) = file.flush() {
-                // Informational logs only: a run must not fail for them.
-                eprintln!("warning: {}: {error}", path.display());
+                self.monitor.write_failed(Error::io("write", &path, error));
             }
         }
     }
@@ -86,13 +92,15 @@ impl MetricLogger for BufferedMetricLogger {
                         self.files.insert(key.clone(), (path, BufWriter::new(file)));
                     }
                     Err(error) => {
-                        eprintln!("warning: {}: {error}", path.display());
+                        self.monitor.write_failed(Error::io("write", &path, error));
                         continue;
                     }
                 }
             }
-            if let Some((_, file)) = self.files.get_mut(&key) {
-                let _ = writeln!(file, "{}", value.serialized);
+            if let Some((path, file)) = self.files.get_mut(&key)
+                && let Err(error) = writeln!(file, "{}", value.serialized)
+            {
+                self.monitor.write_failed(Error::io("write", path, error));
             }
         }
     }

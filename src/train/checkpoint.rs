@@ -53,6 +53,7 @@ pub fn load_model(
     device: &Device,
 ) -> Result<Model> {
     let path = run.model_checkpoint(epoch);
+    check_header(&path)?;
     let record = ModuleRecord::load(&path)
         .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", path.display())))?;
     // The skeleton's values are overwritten by the record; the seed is irrelevant. The
@@ -139,6 +140,35 @@ pub fn load_trained(
         device_name,
         device,
     })
+}
+
+/// Refuses a checkpoint whose header declares more metadata than the file holds, before
+/// Burn reads it: burn-pack 0.22.1's `Reader::from_file` allocates the declared metadata size
+/// (up to 100 MiB) before it reads and finds the file short, so a corrupt byte in a 500-byte
+/// checkpoint cost megabytes (found by `tests/fuzz_files.rs`). Anything else wrong with the
+/// header is left to Burn's reader, which names it.
+fn check_header(path: &std::path::Path) -> Result<()> {
+    let cannot =
+        |why: String| Error::new(format!("{}: cannot load checkpoint: {why}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(|e| cannot(e.to_string()))?;
+    let size = file.metadata().map_err(|e| cannot(e.to_string()))?.len();
+    let mut header = [0u8; burn_pack::HEADER_SIZE];
+    if std::io::Read::read_exact(&mut file, &mut header).is_err() {
+        return Err(cannot(format!(
+            "{size} bytes, shorter than a checkpoint's {}-byte header",
+            burn_pack::HEADER_SIZE
+        )));
+    }
+    if let Ok(header) = burn_pack::Header::from_bytes(&header) {
+        let needed = burn_pack::HEADER_SIZE as u64 + u64::from(header.metadata_size);
+        if needed > size {
+            return Err(cannot(format!(
+                "truncated or corrupt: its header declares {} bytes of metadata, the file has {size} bytes",
+                header.metadata_size
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The epoch `choice` names among the run's checkpoints, with a one-line error when there is
@@ -256,7 +286,7 @@ pub fn delete_checkpoint(run: &RunDir, epoch: usize) -> Result<()> {
 /// Checks that the checkpoint of `epoch` in `run` can be continued and returns its model (on
 /// `device`): the model record loads and fits the model's shapes, and (for the learner) the
 /// optimizer and scheduler records load. Each failure names the file.
-pub(super) fn check_resume_checkpoint(
+pub fn check_resume_checkpoint(
     run: &RunDir,
     epoch: usize,
     config: &Config,
@@ -270,9 +300,11 @@ pub(super) fn check_resume_checkpoint(
     }
     let dir = run.checkpoint_dir();
     let optim = dir.join(format!("optim-{epoch}.bpk"));
+    check_header(&optim)?;
     OptimizerRecord::load(&optim)
         .map_err(|e| Error::new(format!("{}: cannot load checkpoint: {e}", optim.display())))?;
     let scheduler = dir.join(format!("scheduler-{epoch}.bpk"));
+    check_header(&scheduler)?;
     LrSchedulerRecord::load(&scheduler).map_err(|e| {
         Error::new(format!(
             "{}: cannot load checkpoint: {e}",
@@ -308,4 +340,33 @@ pub fn last_resumable_epoch(run: &RunDir, config: &Config) -> Result<Option<usiz
         .into_iter()
         .rev()
         .find(|epoch| complete(epoch) && recorded(epoch)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_promising_more_than_the_file_holds_is_refused_before_burn_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model-1.bpk");
+        // A valid header declaring 64 MiB of metadata, in a 100-byte file.
+        let mut bytes = burn_pack::Header::new(64 << 20).into_bytes().to_vec();
+        bytes.resize(100, 0);
+        std::fs::write(&path, &bytes).unwrap();
+        let message = check_header(&path).unwrap_err().to_string();
+        assert!(message.contains("model-1.bpk"), "{message}");
+        assert!(
+            message.contains("declares 67108864 bytes of metadata, the file has 100"),
+            "{message}"
+        );
+        std::fs::write(&path, b"BURN").unwrap();
+        let message = check_header(&path).unwrap_err().to_string();
+        assert!(message.contains("shorter than a checkpoint"), "{message}");
+        // A header that fits is left to Burn's reader.
+        let mut bytes = burn_pack::Header::new(10).into_bytes().to_vec();
+        bytes.resize(100, 0);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(check_header(&path).is_ok());
+    }
 }

@@ -81,7 +81,7 @@ impl FullBatchRun<'_> {
             let output = model.step_output(batch.clone());
             let data_loss = f64::from(output.loss.clone().into_scalar::<f32>());
             if self.monitor.check_loss(data_loss) {
-                self.log.flush_steps();
+                self.log.flush_steps()?;
                 break;
             }
             let train_accuracy = output
@@ -125,7 +125,7 @@ impl FullBatchRun<'_> {
                 // No step decreases ℓ any more: converged to the precision ℓ is computed in
                 // (or the gradient is wrong). Either way another step cannot help.
                 Err(error) => {
-                    self.log.flush_steps();
+                    self.log.flush_steps()?;
                     self.stopped_early = Some(format!(
                         "stopped at epoch {epoch}: {error} (‖∇ℓ‖ = {:.3e})",
                         gradient_norm_squared.sqrt()
@@ -171,7 +171,7 @@ impl FullBatchRun<'_> {
                     values.push(("valid_accuracy".into(), accuracy));
                 }
             }
-            let validation = self.log.record_epoch(epoch, values, true);
+            let validation = self.log.record_epoch(epoch, values, true)?;
             self.save_checkpoint(&model, epoch)?;
             last = epoch;
             if let Some(validation) = validation {

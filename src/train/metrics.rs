@@ -135,36 +135,33 @@ impl RunLog {
         epoch: usize,
         values: impl IntoIterator<Item = (String, f64)>,
         complete: bool,
-    ) -> Option<Validation> {
-        self.flush_steps();
+    ) -> Result<Option<Validation>> {
+        self.flush_steps()?;
         let elapsed = self.elapsed_seconds();
         let row = self.rows.entry(epoch).or_default();
         row.insert("epoch".into(), epoch as f64);
         row.extend(values);
         row.insert("elapsed_seconds".into(), elapsed);
         if !complete {
-            return None;
+            return Ok(None);
         }
-        if let Err(e) = write_metrics_csv(&self.path, &self.rows) {
-            eprintln!("warning: {e}");
-        }
+        write_metrics_csv(&self.path, &self.rows)?;
         if self.print != ProgressLines::Off {
             self.print_row(epoch, &self.rows[&epoch]);
         }
-        Some(Validation::of_row(&self.rows[&epoch]))
+        Ok(Some(Validation::of_row(&self.rows[&epoch])))
     }
 
     /// Writes the steps taken so far to `steps.csv`.
-    pub fn flush_steps(&mut self) {
+    pub fn flush_steps(&mut self) -> Result<()> {
         if self.pending_steps.is_empty() {
-            return;
+            return Ok(());
         }
         // On disk before the epoch's metrics row: `--resume` counts the steps of the epochs
         // whose rows it finds.
-        if let Err(e) = append_durably(&self.steps_path, self.pending_steps.as_bytes()) {
-            eprintln!("warning: {e}");
-        }
+        let appended = append_durably(&self.steps_path, self.pending_steps.as_bytes());
         self.pending_steps.clear();
+        appended
     }
 
     fn print_row(&self, epoch: usize, row: &EpochRow) {
@@ -291,6 +288,13 @@ impl EpochLog {
         Some(loss.map(|_| mean))
     }
 
+    /// [`RunLog::flush_steps`], a failure stopping the run.
+    fn flush_steps(&mut self) {
+        if let Err(error) = self.log.flush_steps() {
+            self.monitor.write_failed(error);
+        }
+    }
+
     fn column(split: &Split, metric: &str) -> Option<String> {
         let metric = match metric {
             "Loss" => "loss",
@@ -374,7 +378,7 @@ impl MetricLogger for EpochLog {
             }
             if self.monitor.divergence().is_some() {
                 // Training stops at this step: put the steps up to it on disk now.
-                self.log.flush_steps();
+                self.flush_steps();
             }
         }
     }
@@ -407,7 +411,7 @@ impl MetricLogger for EpochLog {
             .is_some_and(|divergence| epoch >= divergence.epoch)
         {
             // The epoch was cut short: its means would mix finite and diverged steps.
-            self.log.flush_steps();
+            self.flush_steps();
             return;
         }
         let mut values: Vec<(String, f64)> = self
@@ -421,8 +425,10 @@ impl MetricLogger for EpochLog {
             values.push(("suboptimality".into(), suboptimality));
         }
         let complete = matches!(summary.split, Split::Valid) || !self.has_valid;
-        if let Some(validation) = self.log.record_epoch(epoch, values, complete) {
-            self.monitor.record_validation(epoch, validation);
+        match self.log.record_epoch(epoch, values, complete) {
+            Ok(Some(validation)) => self.monitor.record_validation(epoch, validation),
+            Ok(None) => {}
+            Err(error) => self.monitor.write_failed(error),
         }
     }
 }

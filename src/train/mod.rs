@@ -48,7 +48,7 @@ use crate::files::{remove_stale_temporaries, write_atomically};
 use crate::model::{Model, Problem};
 use crate::prepare::prepare;
 use crate::run_dir::{
-    EpochRow, ModelInputs, RunDir, RunLock, Session, fresh_run_path, read_metrics_csv,
+    EpochRow, ModelInputs, RunDir, RunInfo, RunLock, Session, fresh_run_path, read_metrics_csv,
 };
 use crate::solve::{Objective, Optimum, solve, solve_within, write_optimum_json};
 use crate::train::checkpoint::CHECKPOINT_PARTS;
@@ -131,6 +131,8 @@ struct Setup {
     config: Config,
     /// `--resume`: the epoch to continue after.
     resume_from: Option<usize>,
+    /// `run.json` as found (a fresh record for a fresh run), read before anything is written.
+    run_info: RunInfo,
     /// The plain (non-autodiff) device.
     device: Device,
     splits: Splits,
@@ -150,6 +152,7 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
     // With several devices the model starts, and is validated and checkpointed, on the first.
     let device = device::resolve(main_device_name(&config))?;
     let seed = config.training.seed;
+    let run_info = run.load_run_info(seed)?;
 
     let stored_standardizer = match resume_from {
         Some(_) => run.load_standardizer()?,
@@ -191,6 +194,7 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
         lock,
         config,
         resume_from,
+        run_info,
         device,
         splits,
         standardizer: prepared.standardizer,
@@ -206,13 +210,13 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         lock,
         config,
         resume_from,
+        mut run_info,
         device,
         splits,
         standardizer,
         problem: _,
         model,
     } = set_up(&request, true)?;
-    let seed = config.training.seed;
     let n = splits.train.len();
     let line_search = config.line_search() != LineSearch::None;
     // Shared, not copied: the loaders, the suboptimality tracker and the line search all read
@@ -254,7 +258,6 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             .collect(),
         _ => BTreeMap::new(),
     };
-    let mut run_info = run.load_run_info(seed)?;
     let early_stopping = EarlyStopping::from_config(&config.training)
         .map(|early_stopping| early_stopping.replay(&rows_before, &run_info));
     // Killed after the epoch that ended it, before run.json said so: the run is complete.
@@ -415,12 +418,14 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         Default::default()
     };
     let last_epoch = rows.keys().next_back().copied();
+    let write_failure = monitor.write_failure();
     let session = run_info.sessions.last_mut().expect("pushed above");
     session.last_epoch = last_epoch;
     let early_stop = monitor.early_stop();
     session.outcome = match (&outcome, monitor.divergence(), monitor.target_reached()) {
         (_, Some(_), _) => "diverged",
         (Err(_), None, _) => "failed",
+        _ if write_failure.is_some() => "failed",
         (Ok(()), None, Some(_)) => "target_reached",
         (Ok(()), None, None) if early_stop.is_some() => EARLY_STOPPED,
         (Ok(()), None, None) => "finished",
@@ -455,8 +460,28 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             run.path.display()
         )));
     }
-    run.save_run_info(&run_info)?;
-    outcome?;
+    // The first failure is the one to report: on a full disk, run.json may not be writable
+    // either.
+    let saved = run.save_run_info(&run_info);
+    let failure = match (write_failure, outcome) {
+        (Some(error), _) => Some(format!("{error}; training stopped")),
+        (None, Err(error)) => Some(error.to_string()),
+        (None, Ok(())) => None,
+    };
+    if let Some(failure) = failure {
+        let resumable = checkpoint::last_resumable_epoch(&run, &config)
+            .ok()
+            .flatten();
+        let kept = match resumable {
+            Some(epoch) => format!(
+                "epoch {epoch} is the last with its checkpoint and metrics row: once the cause is fixed, continue with --resume --run-dir {}",
+                run.path.display()
+            ),
+            None => "no epoch is complete".into(),
+        };
+        return Err(Error::new(format!("{failure}; {kept}")));
+    }
+    saved?;
 
     let (&epochs, last) = rows
         .iter()
@@ -605,7 +630,10 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         .with_application_logger(Some(Box::new(train_log::TrainLog::new(log_path.clone()))))
         .metrics((LossMetric::new(),))
         .metric_train_numeric(LearningRateMetric::new())
-        .with_metric_logger(batch_log::BufferedMetricLogger::new(&run.path))
+        .with_metric_logger(batch_log::BufferedMetricLogger::new(
+            &run.path,
+            monitor.clone(),
+        ))
         .with_metric_logger(epoch_log)
         .with_default_checkpointers()
         .with_interrupter(interrupter)

@@ -75,6 +75,8 @@ struct MonitorState {
     /// The validation figures of the last epoch whose `metrics.csv` row is on disk.
     validation: Option<(usize, Validation)>,
     early_stopping: Option<EarlyStopping>,
+    /// The first file of the run that could not be written.
+    write_failure: Option<crate::Error>,
 }
 
 /// An epoch's validation figures as `metrics.csv` holds them (absent: not measured).
@@ -192,6 +194,24 @@ impl RunMonitor {
 
     pub fn divergence(&self) -> Option<Divergence> {
         self.lock().divergence
+    }
+
+    /// A file of the run could not be written (a full disk, a quota): records the first such
+    /// error and stops the learner, which then checkpoints nothing more. A run that cannot
+    /// write its files only wastes its time; it stops and says so, and `--resume` continues it
+    /// from its last complete epoch once there is room.
+    pub fn write_failed(&self, error: crate::Error) {
+        let mut state = self.lock();
+        if state.write_failure.is_none() {
+            state.write_failure = Some(error);
+            if let Some(interrupter) = &self.interrupter {
+                interrupter.stop(Some("a file of the run could not be written"));
+            }
+        }
+    }
+
+    pub fn write_failure(&self) -> Option<crate::Error> {
+        self.lock().write_failure.clone()
     }
 
     /// `ℓ(f_Θ) − ℓ(f*)` at the end of `epoch`.

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use std::path::{Path, PathBuf};
 
 use sgdlab::config::Config;
@@ -40,7 +42,9 @@ pub fn run_sgdlab(cwd: &Path, args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
-/// Asserts a failure with exactly one line on stderr containing every `fragment`.
+/// Asserts a failure with exactly one line on stderr containing every `fragment`, and the
+/// exit status the docs give it: 1 for bad input, 2 for a command line clap cannot parse
+/// (its errors end `(see --help)`).
 pub fn assert_one_line_error(output: &std::process::Output, fragments: &[&str]) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -49,6 +53,17 @@ pub fn assert_one_line_error(output: &std::process::Output, fragments: &[&str]) 
     );
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    let expected = if lines[0].ends_with("(see --help)") {
+        2
+    } else {
+        1
+    };
+    assert_eq!(
+        output.status.code(),
+        Some(expected),
+        "exit status for: {}",
+        lines[0]
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     for fragment in fragments {
         assert!(
@@ -213,4 +228,49 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     files.sort();
     files
+}
+
+/// Copies the directory tree `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A proptest config of `cases` from `seed`, so that `cargo test` is repeatable (set
+/// `PROPTEST_RNG_SEED=N` to explore other cases); failures are reported with their shrunk
+/// case, and no regressions file is written into the tree.
+pub fn proptest_config(cases: u32, seed: u64) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
+    let defaults = Config::default();
+    let rng_seed = match defaults.rng_seed {
+        RngSeed::Random => RngSeed::Fixed(seed),
+        chosen => chosen,
+    };
+    Config {
+        cases,
+        rng_seed,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+        ..defaults
+    }
+}
+
+/// The training split `config` trains on.
+pub fn training_split(config: &sgdlab::config::Config) -> sgdlab::data::Dataset {
+    sgdlab::prepare::prepare(
+        &config.data,
+        config.is_regression(),
+        config.training.seed,
+        None,
+    )
+    .expect("shipped data prepare")
+    .splits
+    .train
 }
