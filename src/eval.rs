@@ -13,7 +13,7 @@ use crate::data::Dataset;
 use crate::data::input::{Input, InputColumns, Label};
 use crate::files::write_atomically;
 use crate::model::{EVAL_BATCH_SIZE, Evaluation, Metrics, Problem, Report};
-use crate::prepare::prepare;
+use crate::prepare::prepare_run;
 use crate::run_dir::RunDir;
 use crate::train::checkpoint::{CheckpointChoice, choose_checkpoint, load_model, load_trained};
 use crate::{Error, Result, bail, device};
@@ -73,12 +73,7 @@ pub fn evaluate_run(
             run.path.display()
         );
     }
-    let prepared = prepare(
-        &config.data,
-        config.is_regression(),
-        config.training.seed,
-        standardizer.as_ref(),
-    )?;
+    let prepared = prepare_run(&config, standardizer.as_ref())?;
     let splits = prepared.splits;
 
     let split = match split {

@@ -2,7 +2,7 @@
 //! standardization on the training split only.
 
 use crate::Result;
-use crate::config::{DataConfig, DataSource};
+use crate::config::{Config, DataConfig, DataSource};
 use crate::data::{self, Dataset, Splits, Standardizer, Task};
 
 /// The examples a run sees, already split and (optionally) standardized.
@@ -10,6 +10,17 @@ pub struct Prepared {
     pub splits: Splits,
     /// The transform fitted on the training split, `None` when `standardize = false`.
     pub standardizer: Option<Standardizer>,
+}
+
+/// The data a run of `config` sees: [`prepare`] with the config's `[data]`, its task and its
+/// `training.seed`.
+pub fn prepare_run(config: &Config, standardizer: Option<&Standardizer>) -> Result<Prepared> {
+    prepare(
+        &config.data,
+        config.is_regression(),
+        config.training.seed,
+        standardizer,
+    )
 }
 
 /// Loads and splits the data of `config`; `seed` drives the split (and the 1-D generator).

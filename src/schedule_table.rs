@@ -8,7 +8,7 @@ use crate::Result;
 use crate::config::{Config, ScheduleUnit};
 use crate::files::write_new_file;
 use crate::optim::schedule::learning_rates;
-use crate::prepare::prepare;
+use crate::prepare::prepare_run;
 use crate::train::data_parallel::training_steps_per_epoch;
 
 /// Columns of the schedule CSV; `step`, `epoch` and `learning_rate` as in `steps.csv`.
@@ -49,12 +49,7 @@ pub struct ScheduleTable {
 /// training, `training.epochs` × steps per epoch). Loads the data only to count the training
 /// split, which fixes the number of steps per epoch.
 pub fn schedule_table(config: &Config, steps: Option<usize>) -> Result<ScheduleTable> {
-    let prepared = prepare(
-        &config.data,
-        config.is_regression(),
-        config.training.seed,
-        None,
-    )?;
+    let prepared = prepare_run(config, None)?;
     let train_examples = prepared.splits.train.len();
     let batch_size = config.training.batch_size;
     let steps_per_epoch = training_steps_per_epoch(&config.training, train_examples);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{Objective, Optimum, solve};
 use crate::config::Config;
 use crate::data::Dataset;
-use crate::prepare::prepare;
+use crate::prepare::prepare_run;
 use crate::{Error, Result};
 
 /// How many parameters the text report lists before abbreviating.
@@ -29,12 +29,7 @@ pub struct OptimumReport {
 /// on the training split) and solves its objective on the training split.
 pub fn solve_config(config: &Config) -> Result<OptimumReport> {
     let objective = Objective::for_config(config)?;
-    let prepared = prepare(
-        &config.data,
-        config.is_regression(),
-        config.training.seed,
-        None,
-    )?;
+    let prepared = prepare_run(config, None)?;
     let train = &prepared.splits.train;
     let objective = objective.with_classes_of(train);
     let optimum = solve(&objective, train)?;

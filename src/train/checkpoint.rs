@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::config::{Config, EarlyStoppingMetric, LineSearch, ModelConfig};
 use crate::data::Standardizer;
 use crate::model::{Model, Problem};
-use crate::prepare::prepare;
+use crate::prepare::prepare_run;
 use crate::run_dir::{ModelInputs, RunDir, read_metrics_csv};
 use crate::{Error, Result, bail};
 
@@ -106,12 +106,7 @@ pub fn load_trained(
         Some(inputs) => inputs,
         // A run from before inputs.json: its training split says the same.
         None => {
-            let prepared = prepare(
-                &config.data,
-                config.is_regression(),
-                config.training.seed,
-                None,
-            )?;
+            let prepared = prepare_run(&config, None)?;
             let train = prepared.splits.train;
             ModelInputs {
                 features: train.feature_names.clone(),

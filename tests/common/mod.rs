@@ -264,13 +264,8 @@ pub fn proptest_config(cases: u32, seed: u64) -> proptest::test_runner::Config {
 
 /// The training split `config` trains on.
 pub fn training_split(config: &sgdlab::config::Config) -> sgdlab::data::Dataset {
-    sgdlab::prepare::prepare(
-        &config.data,
-        config.is_regression(),
-        config.training.seed,
-        None,
-    )
-    .expect("shipped data prepare")
-    .splits
-    .train
+    sgdlab::prepare::prepare_run(config, None)
+        .expect("shipped data prepare")
+        .splits
+        .train
 }
