@@ -58,12 +58,22 @@ fn the_quick_table_has_every_row_with_positive_finite_figures() {
     assert!(report.slopes.iter().all(|s| s.slope.is_finite()));
 
     let table = report.to_string();
-    assert!(
-        table.contains("| group | case | median | per | throughput | GFLOP/s | % of peak | note |")
-    );
+    assert!(table.contains(
+        "| group | case | median | per | throughput | GFLOP/s | % of fp32 peak \
+             | % of Burn matmul | GB/s | % of copy | note |"
+    ));
     // The header and one line per row, then the slopes' header and one line per slope.
     let lines = table.lines().filter(|l| l.starts_with("| ")).count();
     assert_eq!(lines, 1 + report.rows.len() + 1 + report.slopes.len());
+    // The header names the peak's assumption and both measured yardsticks.
+    assert!(table.contains("flop/cycle"), "{table}");
+    assert!(table.contains("measured: Burn matmul 64³"), "{table}");
+    assert!(report.attainable.matmul_gflops > 0.0 && report.attainable.copy_gbps > 0.0);
+    // The memory-bound rows carry GB/s: every optimizer step and GD iteration.
+    for row in &report.rows {
+        let memory_bound = row.group == "optimizer step" || row.case.starts_with("GD iteration");
+        assert_eq!(row.gbps.is_some(), memory_bound, "{}", row.case);
+    }
     println!("{table}");
     assert!(table.contains("log-log slope of"));
 }

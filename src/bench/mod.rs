@@ -26,11 +26,11 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 
-pub use machine::Machine;
+pub use machine::{Attainable, Machine, VectorUnit};
 pub use report::{Report, Row, Slope};
 pub use workloads::{
     BareLoop, FullBatch, LearnerTiming, LearnerWorkload, OptimizerPair, OptimizerStep, StepShape,
-    optimizer_pairs, time_evaluation,
+    copy_gbps, matmul_gflops, optimizer_pairs, time_evaluation,
 };
 
 use crate::{Error, ErrorKind, Result};
@@ -58,6 +58,11 @@ pub struct Sizes {
     pub full_batch_n: Vec<(usize, Vec<usize>)>,
     /// Steps timed per figure of the bare step and the optimizer step.
     pub steps: usize,
+    /// n of the n × n × n matrix product that measures the attainable GFLOP/s.
+    pub matmul_size: usize,
+    /// Bytes of the copy that measures the memory bandwidth: at the full and quick sizes 1 GiB,
+    /// far beyond the last-level cache (300 MiB on the Xeon of docs/performance.md).
+    pub copy_bytes: usize,
 }
 
 impl Sizes {
@@ -77,6 +82,8 @@ impl Sizes {
                 (784, vec![10_000, 30_000, 100_000, 300_000]),
             ],
             steps: 60,
+            matmul_size: 2048,
+            copy_bytes: 1 << 30,
         }
     }
 
@@ -91,6 +98,8 @@ impl Sizes {
             overhead_pairs: 3,
             full_batch_n: vec![(30, vec![10_000, 100_000]), (784, vec![3_000, 30_000])],
             steps: 20,
+            matmul_size: 1024,
+            copy_bytes: 1 << 30,
         }
     }
 
@@ -106,6 +115,8 @@ impl Sizes {
             overhead_pairs: 1,
             full_batch_n: vec![(30, vec![500, 1_000])],
             steps: 2,
+            matmul_size: 64,
+            copy_bytes: 1 << 20,
         }
     }
 }
@@ -147,6 +158,8 @@ struct Session<'a> {
     sizes: &'a Sizes,
     /// The default CPU backend's device (not autodiff).
     device: Device,
+    /// The machine's large copy, GB/s: the memory-bound rows' yardstick.
+    copy_gbps: f64,
     scratch: Scratch,
 }
 
@@ -168,9 +181,13 @@ impl Table<'_> {
 /// `progress` hears each row as it is measured (the full run takes minutes).
 pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
     let machine = Machine::detect();
+    let device = crate::device::resolve("cpu")?;
+    let attainable =
+        workloads::measure_attainable(&device, sizes.matmul_size, sizes.copy_bytes, sizes.repeats);
     let session = Session {
         scratch: Scratch::new()?,
-        device: crate::device::resolve("cpu")?,
+        copy_gbps: attainable.copy_gbps,
+        device,
         sizes,
     };
     let mut table = Table {
@@ -189,6 +206,7 @@ pub fn run(sizes: &Sizes, mut progress: impl FnMut(&Row)) -> Result<Report> {
     }
     Ok(Report {
         machine,
+        attainable,
         rows: table.rows,
         slopes: table.slopes,
     })

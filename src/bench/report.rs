@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::Machine;
+use super::{Attainable, Machine};
 
 /// One line of the table: the median time of one `unit`, and what follows from it.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,9 @@ pub struct Row {
     pub throughput: Option<(f64, &'static str)>,
     /// Achieved GFLOP/s, where the flop count is known.
     pub gflops: Option<f64>,
+    /// Achieved GB/s of the bytes the row's formula must move (read + written), for the
+    /// memory-bound rows; "% of copy" divides it by the machine's large copy.
+    pub gbps: Option<f64>,
     pub note: String,
 }
 
@@ -35,6 +38,7 @@ impl Row {
             unit,
             throughput: None,
             gflops: None,
+            gbps: None,
             note: String::new(),
         }
     }
@@ -49,6 +53,12 @@ impl Row {
     /// The GFLOP/s of `flop` floating-point operations per unit.
     pub(super) fn flop(mut self, flop: f64) -> Self {
         self.gflops = Some(flop / self.seconds / 1e9);
+        self
+    }
+
+    /// The GB/s of `bytes` read and written per unit.
+    pub(super) fn bytes(mut self, bytes: f64) -> Self {
+        self.gbps = Some(bytes / self.seconds / 1e9);
         self
     }
 
@@ -69,42 +79,60 @@ pub struct Slope {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub machine: Machine,
+    pub attainable: Attainable,
     pub rows: Vec<Row>,
     pub slopes: Vec<Slope>,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let machine = &self.machine;
+        let (machine, attainable) = (&self.machine, &self.attainable);
+        let peak = machine.peak_gflops();
         writeln!(
             f,
-            "{}, {} cores at {:.2} GHz: fp32 peak {:.0} GFLOP/s (cores × GHz × 32 flop/cycle)\n",
+            "{}, {} cores at {:.2} GHz, {}: fp32 peak {:.0} GFLOP/s on paper (cores × GHz × {:.0} \
+             flop/cycle: {}); measured: Burn matmul {n}³ {:.1} GFLOP/s, copy of {:.0} MiB {:.1} GB/s\n",
             machine.cpu,
             machine.cores,
             machine.ghz,
-            machine.peak_gflops()
+            machine.vector.name(),
+            peak,
+            machine.vector.flop_per_cycle(),
+            machine.vector.assumption(),
+            attainable.matmul_gflops,
+            attainable.copy_bytes as f64 / (1 << 20) as f64,
+            attainable.copy_gbps,
+            n = attainable.matmul_size,
         )?;
-        writeln!(
-            f,
-            "| group | case | median | per | throughput | GFLOP/s | % of peak | note |"
-        )?;
-        writeln!(f, "|---|---|---:|---|---:|---:|---:|---|")?;
+        writeln!(f, "| {} |", COLUMNS.join(" | "))?;
+        writeln!(f, "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")?;
+        let share = |value: f64, of: f64| {
+            if of > 0.0 && of.is_finite() {
+                format!("{:.1} %", value / of * 100.0)
+            } else {
+                String::new()
+            }
+        };
         for row in &self.rows {
             let throughput = row
                 .throughput
                 .map(|(value, unit)| format!("{} {unit}", thousands(value)))
                 .unwrap_or_default();
-            let (gflops, share) = match row.gflops {
-                Some(g) if machine.peak_gflops() > 0.0 => (
+            let (gflops, of_peak, of_matmul) = match row.gflops {
+                Some(g) => (
                     gflops_text(g),
-                    format!("{:.1} %", g / machine.peak_gflops() * 100.0),
+                    share(g, peak),
+                    share(g, attainable.matmul_gflops),
                 ),
-                Some(g) => (gflops_text(g), String::new()),
+                None => Default::default(),
+            };
+            let (gbps, of_copy) = match row.gbps {
+                Some(b) => (format!("{b:.1}"), share(b, attainable.copy_gbps)),
                 None => Default::default(),
             };
             writeln!(
                 f,
-                "| {} | {} | {} | {} | {throughput} | {gflops} | {share} | {} |",
+                "| {} | {} | {} | {} | {throughput} | {gflops} | {of_peak} | {of_matmul} | {gbps} | {of_copy} | {} |",
                 row.group,
                 row.case,
                 duration(row.seconds),
@@ -121,6 +149,22 @@ impl fmt::Display for Report {
         Ok(())
     }
 }
+
+/// The table's columns: "% of fp32 peak" divides by the paper peak, "% of Burn matmul" by
+/// the measured matrix product, "% of copy" by the machine's large copy.
+pub const COLUMNS: [&str; 11] = [
+    "group",
+    "case",
+    "median",
+    "per",
+    "throughput",
+    "GFLOP/s",
+    "% of fp32 peak",
+    "% of Burn matmul",
+    "GB/s",
+    "% of copy",
+    "note",
+];
 
 /// `1.23 ms`, `45.6 µs`, `2.01 s`.
 fn duration(seconds: f64) -> String {

@@ -27,6 +27,8 @@ pub(in crate::bench) fn full_batch(session: &Session<'_>, table: &mut Table<'_>)
             let mut full = FullBatch::new(n, *dim, device);
             let gd = seconds_per_call(sizes.repeats, 1, || full.gd_iteration());
             let sgd = seconds_per_call(sizes.repeats, sizes.steps, || full.sgd_step(10));
+            // X, 4nd bytes, is read twice: X w, then Xᵀ r.
+            let x_bytes = 4 * n * dim;
             gd_points.push((n as f64, gd));
             sgd_points.push((n as f64, sgd));
             table.push(
@@ -37,7 +39,9 @@ pub(in crate::bench) fn full_batch(session: &Session<'_>, table: &mut Table<'_>)
                     "iteration",
                 )
                 .per_second(n as f64, "examples/s")
-                .flop(4.0 * (n * dim) as f64),
+                .flop(4.0 * (n * dim) as f64)
+                .bytes(2.0 * x_bytes as f64)
+                .note("X read twice"),
             );
             let case = format!("SGD step m = 10, n = {n}, d = {dim}");
             table.push(

@@ -2,6 +2,7 @@
 //! rows: each has the pieces it times (public, for `benches/training.rs`) and the function
 //! that measures its rows, an entry of the table `run` iterates.
 
+mod attainable;
 mod full_batch;
 mod learner;
 mod lecture;
@@ -9,11 +10,13 @@ mod mnist;
 mod optimizer;
 mod step;
 
+pub use attainable::{copy_gbps, matmul_gflops};
 pub use full_batch::FullBatch;
 pub use learner::{LearnerTiming, LearnerWorkload, time_evaluation};
 pub use optimizer::{OptimizerPair, OptimizerStep, optimizer_pairs};
 pub use step::{BareLoop, StepShape};
 
+pub(super) use attainable::measure as measure_attainable;
 pub(super) use full_batch::full_batch;
 pub(super) use lecture::lecture_sgd;
 pub(super) use mnist::mnist_mlp;

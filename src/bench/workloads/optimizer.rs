@@ -38,11 +38,22 @@ pub(in crate::bench) fn optimizer_steps(
             pair.name,
             thousands(step.parameters as f64)
         );
-        table.push(Row::new("optimizer step", case, ours, "step").note(format!(
-            "Burn's built-in {:.3} ms: ours/Burn {:.2}×",
-            burn * 1e3,
-            ours / burn
-        )));
+        // The bytes the formula must move, each of its arrays of P f32 read or written once,
+        // at the large copy's bandwidth: the step's floor.
+        let bytes = (pair.arrays * 4 * step.parameters) as f64;
+        let bound = bytes / (session.copy_gbps * 1e9);
+        table.push(
+            Row::new("optimizer step", case, ours, "step")
+                .bytes(bytes)
+                .note(format!(
+                    "{} arrays of P moved: {:.2}× the copy bound {:.3} ms; Burn's built-in {:.3} ms: ours/Burn {:.2}×",
+                    pair.arrays,
+                    ours / bound,
+                    bound * 1e3,
+                    burn * 1e3,
+                    ours / burn
+                )),
+        );
     }
     Ok(())
 }
@@ -50,14 +61,23 @@ pub(in crate::bench) fn optimizer_steps(
 /// One optimizer family, ours and Burn's built-in with the same mathematics.
 pub struct OptimizerPair {
     pub name: &'static str,
+    /// The arrays of P floats its formula must read or write once per step: θ and g read, θ
+    /// written, and each state array read and written.
+    pub arrays: usize,
     pub ours: ModuleOptimizer,
     pub burn: ModuleOptimizer,
 }
 
 impl OptimizerPair {
-    fn new(name: &'static str, ours: impl Into<ModuleOptimizer>, burn: ModuleOptimizer) -> Self {
+    fn new(
+        name: &'static str,
+        arrays: usize,
+        ours: impl Into<ModuleOptimizer>,
+        burn: ModuleOptimizer,
+    ) -> Self {
         Self {
             name,
+            arrays,
             ours: ours.into(),
             burn,
         }
@@ -77,11 +97,13 @@ pub fn optimizer_pairs() -> Vec<OptimizerPair> {
     vec![
         OptimizerPair::new(
             "sgd",
+            3,
             GradientDescent::default(),
             burn::optim::SgdConfig::new().init(),
         ),
         OptimizerPair::new(
             "momentum (pytorch form)",
+            5,
             reference_momentum(),
             burn::optim::SgdConfig::new()
                 .with_momentum(Some(momentum))
@@ -89,6 +111,7 @@ pub fn optimizer_pairs() -> Vec<OptimizerPair> {
         ),
         OptimizerPair::new(
             "adagrad",
+            5,
             AdaGrad {
                 epsilon,
                 initial_accumulator: 0.0,
@@ -99,6 +122,7 @@ pub fn optimizer_pairs() -> Vec<OptimizerPair> {
         ),
         OptimizerPair::new(
             "rmsprop (momentum 0.9)",
+            7,
             RmsProp {
                 beta: 0.99,
                 epsilon,
@@ -110,6 +134,7 @@ pub fn optimizer_pairs() -> Vec<OptimizerPair> {
         ),
         OptimizerPair::new(
             "adam",
+            7,
             Adam {
                 beta_1: 0.9,
                 beta_2: 0.999,
