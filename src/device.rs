@@ -111,6 +111,21 @@ pub fn resolve(text: &str) -> Result<Device> {
     DeviceSpec::parse(text)?.device()
 }
 
+/// Whether `device` is a CPU backend's (flex or ndarray), whose tensors live in host memory.
+pub fn is_host(device: &Device) -> bool {
+    #[cfg(feature = "flex")]
+    if *device == Device::flex() {
+        return true;
+    }
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    if *device == Device::ndarray() {
+        return true;
+    }
+    let _ = device;
+    false
+}
+
 /// Runs `work` on a worker thread of a rayon pool of its own, as wide as rayon's global
 /// pool, and returns its result.
 ///

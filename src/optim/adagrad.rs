@@ -4,7 +4,7 @@ use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSi
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{OptimizerSettings, with_weight_decay};
+use super::{OptimizerSettings, fused, with_weight_decay};
 use crate::checks::{Check, non_negative, positive};
 
 /// AdaGrad, `[optimizer] name = "adagrad"`, as `torch.optim.Adagrad`:
@@ -138,23 +138,28 @@ impl From<&AdagradConfig> for AdaGrad {
     }
 }
 
-impl Optimizer for AdaGrad {
-    type State<const D: usize> = AdaGradState<D>;
+impl AdaGrad {
+    /// α / (1 + (t − 1) η), the step size at step t (from 1).
+    fn rate(&self, learning_rate: LearningRate, time: usize) -> f64 {
+        learning_rate / (1.0 + (time as f64 - 1.0) * self.lr_decay)
+    }
 
-    fn step<const D: usize>(
+    /// The update as tensor operations, on every backend; on the CPU backends `step` makes
+    /// the same operations in one pass ([`fused`]) from the second step on.
+    fn tensor_form<const D: usize>(
         &self,
         learning_rate: LearningRate,
         theta: Tensor<D>,
         gradient: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        state: Option<AdaGradState<D>>,
+    ) -> (Tensor<D>, Option<AdaGradState<D>>) {
         let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
         let (sum, time) = match state {
             Some(s) => (s.sum_of_squares, s.time + 1),
             None => (theta.zeros_like().add_scalar(self.initial_accumulator), 1),
         };
         let sum_of_squares = sum + gradient.clone().square();
-        let rate = learning_rate / (1.0 + (time as f64 - 1.0) * self.lr_decay);
+        let rate = self.rate(learning_rate, time);
         let denominator = sum_of_squares.clone().sqrt().add_scalar(self.epsilon);
         let theta = theta - gradient.div(denominator).mul_scalar(rate);
         (
@@ -165,11 +170,68 @@ impl Optimizer for AdaGrad {
             }),
         )
     }
+}
+
+impl Optimizer for AdaGrad {
+    type State<const D: usize> = AdaGradState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        match state {
+            Some(AdaGradState {
+                sum_of_squares,
+                time,
+            }) if fused::applies(&[&theta, &gradient, &sum_of_squares]) => {
+                let time = time + 1;
+                let (alpha, epsilon) = (self.rate(learning_rate, time) as f32, self.epsilon as f32);
+                let mu = self.weight_decay as f32;
+                let [theta, sum_of_squares] =
+                    fused::update([theta, sum_of_squares], gradient, |[theta, sum], g| {
+                        let g = fused::coupled(g, *theta, mu);
+                        *sum += g * g;
+                        *theta -= g / (sum.sqrt() + epsilon) * alpha;
+                    });
+                let state = AdaGradState {
+                    sum_of_squares,
+                    time,
+                };
+                (theta, Some(state))
+            }
+            // The first step (no sum yet) or a GPU backend: tensor operations.
+            state => self.tensor_form(learning_rate, theta, gradient, state),
+        }
+    }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         AdaGradState {
             sum_of_squares: state.sum_of_squares.to_device(device),
             time: state.time,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for (lr_decay, weight_decay) in [(0.0, 0.0), (0.1, 0.01)] {
+            let adagrad = AdaGrad {
+                epsilon: 1e-10,
+                initial_accumulator: 0.1,
+                lr_decay,
+                weight_decay,
+            };
+            fused::assert_same_bits(
+                |alpha, theta, g, state| adagrad.step(alpha, theta, g, state),
+                |alpha, theta, g, state| adagrad.tensor_form(alpha, theta, g, state),
+            );
         }
     }
 }

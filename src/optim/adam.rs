@@ -5,7 +5,7 @@ use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSi
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{OptimizerSettings, with_weight_decay};
+use super::{OptimizerSettings, fused, with_weight_decay};
 use crate::checks::{Check, in_unit_interval, non_negative, positive};
 
 /// Adam, `[optimizer] name = "adam"`, with optional AMSGrad, as `torch.optim.Adam`:
@@ -214,6 +214,121 @@ impl Adam {
     }
 }
 
+/// How θ enters Adam's fused update ([`Adam::fused`]) before the moments: Adam's coupled
+/// L2 weight `g ← g + μ θ`, or AdamW's decoupled `θ ← θ (1 − α ω)`.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ThetaDecay {
+    /// μ; 0 leaves the gradient as it is.
+    Coupled(f64),
+    /// ω: θ is multiplied by 1 − α ω, as AdamW's tensor form does, even for ω = 0.
+    Decoupled(f64),
+}
+
+impl Adam {
+    /// Adam's update as tensor operations, on every backend; on the CPU backends `step` makes
+    /// the same operations in one pass ([`fused`]) from the second step on.
+    fn tensor_form<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<AdamState<D>>,
+    ) -> (Tensor<D>, Option<AdamState<D>>) {
+        let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
+        let (theta, state) = self.update(learning_rate, theta, gradient, state);
+        (theta, Some(state))
+    }
+
+    /// Whether `state` holds every array this configuration updates, and [`fused`] applies.
+    pub(super) fn fusable<const D: usize>(
+        &self,
+        theta: &Tensor<D>,
+        gradient: &Tensor<D>,
+        state: &AdamState<D>,
+    ) -> bool {
+        self.amsgrad == state.max_second_moment.is_some()
+            && fused::applies(&[theta, gradient, &state.first_moment, &state.second_moment])
+            && state.max_second_moment.iter().all(|t| fused::applies(&[t]))
+    }
+
+    /// [`update`](Self::update)'s operations, after `decay`, in one pass over θ, g and the
+    /// moments ([`fused`]), on the CPU backends.
+    pub(super) fn fused<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: AdamState<D>,
+        decay: ThetaDecay,
+    ) -> (Tensor<D>, AdamState<D>) {
+        let time = state.time + 1;
+        let exponent = time as i32;
+        let bias_correction_1 = 1.0 - self.beta_1.powi(exponent);
+        let correction_2_sqrt = (1.0 - self.beta_2.powi(exponent)).sqrt();
+        let (beta_1, keep_1) = (self.beta_1 as f32, (1.0 - self.beta_1) as f32);
+        let (beta_2, keep_2) = (self.beta_2 as f32, (1.0 - self.beta_2) as f32);
+        let guard = (self.epsilon * correction_2_sqrt) as f32;
+        let step_size = (learning_rate * correction_2_sqrt / bias_correction_1) as f32;
+        // θ before the moments: the gradient (coupled) or θ itself (decoupled).
+        let (mu, shrink) = match decay {
+            ThetaDecay::Coupled(mu) => (mu as f32, None),
+            ThetaDecay::Decoupled(omega) => (0.0, Some((1.0 - learning_rate * omega) as f32)),
+        };
+        let moments = move |theta: &mut f32, m: &mut f32, v: &mut f32, g: f32| {
+            let g = fused::coupled(g, *theta, mu);
+            if let Some(shrink) = shrink {
+                *theta *= shrink;
+            }
+            *m = *m * beta_1 + g * keep_1;
+            *v = *v * beta_2 + g * g * keep_2;
+        };
+        let step = move |theta: &mut f32, m: f32, second: f32| {
+            *theta -= m / (second.sqrt() + guard) * step_size;
+        };
+        let AdamState {
+            first_moment,
+            second_moment,
+            max_second_moment,
+            ..
+        } = state;
+        let (theta, first_moment, second_moment, max_second_moment) = match max_second_moment {
+            None => {
+                let [theta, m, v] = fused::update(
+                    [theta, first_moment, second_moment],
+                    gradient,
+                    |[theta, m, v], g| {
+                        moments(theta, m, v, g);
+                        step(theta, *m, *v);
+                    },
+                );
+                (theta, m, v, None)
+            }
+            Some(max) => {
+                let [theta, m, v, max] = fused::update(
+                    [theta, first_moment, second_moment, max],
+                    gradient,
+                    |[theta, m, v, max], g| {
+                        moments(theta, m, v, g);
+                        // max_pair: the larger, the old one on ties.
+                        if *max < *v {
+                            *max = *v;
+                        }
+                        step(theta, *m, *max);
+                    },
+                );
+                (theta, m, v, Some(max))
+            }
+        };
+        let state = AdamState {
+            first_moment,
+            second_moment,
+            max_second_moment,
+            time,
+        };
+        (theta, state)
+    }
+}
+
 impl Optimizer for Adam {
     type State<const D: usize> = AdamState<D>;
 
@@ -224,9 +339,15 @@ impl Optimizer for Adam {
         gradient: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
-        let (theta, state) = self.update(learning_rate, theta, gradient, state);
-        (theta, Some(state))
+        match state {
+            Some(state) if self.fusable(&theta, &gradient, &state) => {
+                let decay = ThetaDecay::Coupled(self.weight_decay);
+                let (theta, state) = self.fused(learning_rate, theta, gradient, state, decay);
+                (theta, Some(state))
+            }
+            // The first step (no moments yet) or a GPU backend: tensor operations.
+            state => self.tensor_form(learning_rate, theta, gradient, state),
+        }
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
@@ -235,6 +356,30 @@ impl Optimizer for Adam {
             second_moment: state.second_moment.to_device(device),
             max_second_moment: state.max_second_moment.map(|t| t.to_device(device)),
             time: state.time,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for amsgrad in [false, true] {
+            for weight_decay in [0.0, 0.01] {
+                let adam = Adam {
+                    beta_1: 0.9,
+                    beta_2: 0.999,
+                    epsilon: 1e-8,
+                    amsgrad,
+                    weight_decay,
+                };
+                fused::assert_same_bits(
+                    |alpha, theta, g, state| adam.step(alpha, theta, g, state),
+                    |alpha, theta, g, state| adam.tensor_form(alpha, theta, g, state),
+                );
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::OptimizerSettings;
-use super::adam::{Adam, AdamState};
+use super::adam::{Adam, AdamState, ThetaDecay};
 use crate::checks::{Check, non_negative};
 
 /// AdamW, `[optimizer] name = "adamw"`, as `torch.optim.AdamW`: Adam with *decoupled*
@@ -117,6 +117,22 @@ impl From<&AdamwConfig> for AdamW {
     }
 }
 
+impl AdamW {
+    /// `θ ← θ (1 − α ω)`, then Adam's update, as tensor operations, on every backend; on the
+    /// CPU backends `step` makes the same operations in one pass from the second step on.
+    fn tensor_form<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<AdamState<D>>,
+    ) -> (Tensor<D>, Option<AdamState<D>>) {
+        let theta = theta.mul_scalar(1.0 - learning_rate * self.weight_decay);
+        let (theta, state) = self.adam.update(learning_rate, theta, gradient, state);
+        (theta, Some(state))
+    }
+}
+
 impl Optimizer for AdamW {
     type State<const D: usize> = AdamState<D>;
 
@@ -127,12 +143,45 @@ impl Optimizer for AdamW {
         gradient: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let theta = theta.mul_scalar(1.0 - learning_rate * self.weight_decay);
-        let (theta, state) = self.adam.update(learning_rate, theta, gradient, state);
-        (theta, Some(state))
+        match state {
+            Some(state) if self.adam.fusable(&theta, &gradient, &state) => {
+                let decay = ThetaDecay::Decoupled(self.weight_decay);
+                let (theta, state) = self
+                    .adam
+                    .fused(learning_rate, theta, gradient, state, decay);
+                (theta, Some(state))
+            }
+            // The first step (no moments yet) or a GPU backend: tensor operations.
+            state => self.tensor_form(learning_rate, theta, gradient, state),
+        }
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         <Adam as Optimizer>::to_device(state, device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for amsgrad in [false, true] {
+            let adamw = AdamW {
+                adam: Adam {
+                    beta_1: 0.9,
+                    beta_2: 0.999,
+                    epsilon: 1e-8,
+                    amsgrad,
+                    weight_decay: 0.0,
+                },
+                weight_decay: 0.05,
+            };
+            super::super::fused::assert_same_bits(
+                |alpha, theta, g, state| adamw.step(alpha, theta, g, state),
+                |alpha, theta, g, state| adamw.tensor_form(alpha, theta, g, state),
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@ use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{OptimizerSettings, with_weight_decay};
+use super::{OptimizerSettings, fused, with_weight_decay};
 use crate::checks::{Check, non_negative, open_unit_interval};
 
 /// Gradient descent, the lecture's §2 and §5 (`[optimizer] name = "sgd"`, alias `"gd"`), as
@@ -131,6 +131,20 @@ impl From<&SgdConfig> for GradientDescent {
     }
 }
 
+impl GradientDescent {
+    /// `θ ← θ − α (g + μ θ)` as tensor operations, on every backend; on the CPU backends
+    /// `step` makes the same operations one pass ([`fused`]).
+    fn tensor_form<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+    ) -> Tensor<D> {
+        let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
+        theta - gradient.mul_scalar(learning_rate)
+    }
+}
+
 impl Optimizer for GradientDescent {
     type State<const D: usize> = ();
 
@@ -141,11 +155,34 @@ impl Optimizer for GradientDescent {
         gradient: Tensor<D>,
         _state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
-        (theta - gradient.mul_scalar(learning_rate), None)
+        if fused::applies(&[&theta, &gradient]) {
+            let (alpha, mu) = (learning_rate as f32, self.weight_decay as f32);
+            let [theta] = fused::update([theta], gradient, |[theta], g| {
+                let g = fused::coupled(g, *theta, mu);
+                *theta -= g * alpha;
+            });
+            return (theta, None);
+        }
+        (self.tensor_form(learning_rate, theta, gradient), None)
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, _device: &Device) -> Self::State<D> {
         state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for weight_decay in [0.0, 0.01] {
+            let gd = GradientDescent { weight_decay };
+            fused::assert_same_bits(
+                |alpha, theta, g, state| gd.step(alpha, theta, g, state),
+                |alpha, theta, g, _: Option<()>| (gd.tensor_form(alpha, theta, g), None),
+            );
+        }
     }
 }

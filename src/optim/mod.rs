@@ -31,6 +31,11 @@
 //! every parameter tensor with that α (so a schedule acts on every optimizer, inside the
 //! velocity for lecture-form momentum).
 //!
+//! **Two forms of each update, the same numbers.** Every optimizer writes its formula as
+//! tensor operations (every backend) and, for the CPU backends, as one elementwise kernel
+//! that `fused` runs in a single pass over θ, g and the state, in place: a fifth to a half
+//! of the memory traffic, with the same f32 operations in the same order, so the same bits.
+//!
 //! **The adaptive methods as the lecture's diagonal Γ.** Unrolled, plain gradient descent is
 //! `x^(t+1) = x^(0) − α Σ_{i≤t} ∇f(x^(i))`, and heavy-ball momentum weights each past gradient
 //! by `(1 − λ^{t+1−i})/(1 − λ)`; the lecture's general form
@@ -47,6 +52,7 @@ mod adagrad;
 mod adam;
 mod adamw;
 mod clipping;
+mod fused;
 mod gradient_descent;
 mod momentum;
 mod nesterov;

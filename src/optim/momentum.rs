@@ -5,7 +5,7 @@ use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSi
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{OptimizerSettings, with_weight_decay};
+use super::{OptimizerSettings, fused, with_weight_decay};
 use crate::checks::{Check, in_unit_interval, non_negative};
 
 /// Heavy-ball momentum (Polyak), `[optimizer] name = "momentum"`, in two forms.
@@ -164,16 +164,15 @@ impl From<&MomentumConfig> for Momentum {
     }
 }
 
-impl Optimizer for Momentum {
-    type State<const D: usize> = VelocityState<D>;
-
-    fn step<const D: usize>(
+impl Momentum {
+    /// The update as tensor operations, on every backend.
+    fn tensor_form<const D: usize>(
         &self,
         learning_rate: LearningRate,
         theta: Tensor<D>,
         gradient: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        state: Option<VelocityState<D>>,
+    ) -> (Tensor<D>, Option<VelocityState<D>>) {
         let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
         let previous = state.map(|s| s.velocity);
         match self.form {
@@ -202,9 +201,87 @@ impl Optimizer for Momentum {
         }
     }
 
+    /// The same update in one pass over θ, g and v ([`fused`]), on the CPU backends.
+    fn fused<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        velocity: Tensor<D>,
+    ) -> [Tensor<D>; 2] {
+        let (lambda, mu) = (self.momentum as f32, self.weight_decay as f32);
+        match self.form {
+            MomentumForm::Lecture => {
+                let minus_alpha = -learning_rate as f32;
+                fused::update([theta, velocity], gradient, |[theta, v], g| {
+                    let g = fused::coupled(g, *theta, mu);
+                    *v = *v * lambda + g * minus_alpha;
+                    *theta += *v;
+                })
+            }
+            MomentumForm::Pytorch => {
+                let (alpha, dampening) = (learning_rate as f32, self.dampening != 0.0);
+                let keep = (1.0 - self.dampening) as f32;
+                fused::update([theta, velocity], gradient, |[theta, b], g| {
+                    let g = fused::coupled(g, *theta, mu);
+                    *b = *b * lambda + if dampening { g * keep } else { g };
+                    *theta -= *b * alpha;
+                })
+            }
+        }
+    }
+}
+
+impl Optimizer for Momentum {
+    type State<const D: usize> = VelocityState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        match state {
+            Some(VelocityState { velocity }) if fused::applies(&[&theta, &gradient, &velocity]) => {
+                let [theta, velocity] = self.fused(learning_rate, theta, gradient, velocity);
+                (theta, Some(VelocityState { velocity }))
+            }
+            // The first step (no velocity yet) or a GPU backend: tensor operations.
+            state => self.tensor_form(learning_rate, theta, gradient, state),
+        }
+    }
+
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         VelocityState {
             velocity: state.velocity.to_device(device),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for (form, dampening) in [
+            (MomentumForm::Lecture, 0.0),
+            (MomentumForm::Pytorch, 0.0),
+            (MomentumForm::Pytorch, 0.3),
+        ] {
+            for weight_decay in [0.0, 0.01] {
+                let momentum = Momentum {
+                    momentum: 0.9,
+                    form,
+                    dampening,
+                    weight_decay,
+                };
+                fused::assert_same_bits(
+                    |alpha, theta, g, state| momentum.step(alpha, theta, g, state),
+                    |alpha, theta, g, state| momentum.tensor_form(alpha, theta, g, state),
+                );
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::OptimizerSettings;
 use super::momentum::{MomentumForm, VelocityState};
-use super::with_weight_decay;
+use super::{fused, with_weight_decay};
 use crate::checks::{Check, in_unit_interval, non_negative};
 
 /// Nesterov accelerated gradient, `[optimizer] name = "nesterov"`, in the same two forms as
@@ -125,16 +125,15 @@ impl From<&NesterovConfig> for Nesterov {
     }
 }
 
-impl Optimizer for Nesterov {
-    type State<const D: usize> = VelocityState<D>;
-
-    fn step<const D: usize>(
+impl Nesterov {
+    /// The update as tensor operations, on every backend.
+    fn tensor_form<const D: usize>(
         &self,
         learning_rate: LearningRate,
         theta: Tensor<D>,
         gradient: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        state: Option<VelocityState<D>>,
+    ) -> (Tensor<D>, Option<VelocityState<D>>) {
         let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
         let previous = state.map(|s| s.velocity);
         match self.form {
@@ -161,9 +160,82 @@ impl Optimizer for Nesterov {
         }
     }
 
+    /// The same update in one pass over θ, g and v ([`fused`]), on the CPU backends.
+    fn fused<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        velocity: Tensor<D>,
+    ) -> [Tensor<D>; 2] {
+        let (lambda, mu) = (self.momentum as f32, self.weight_decay as f32);
+        match self.form {
+            MomentumForm::Lecture => {
+                let minus_alpha = -learning_rate as f32;
+                fused::update([theta, velocity], gradient, |[theta, v], g| {
+                    let g = fused::coupled(g, *theta, mu);
+                    let step = g * minus_alpha;
+                    *v = *v * lambda + step;
+                    *theta = *theta + *v * lambda + step;
+                })
+            }
+            MomentumForm::Pytorch => {
+                let alpha = learning_rate as f32;
+                fused::update([theta, velocity], gradient, |[theta, b], g| {
+                    let g = fused::coupled(g, *theta, mu);
+                    *b = *b * lambda + g;
+                    *theta -= (g + *b * lambda) * alpha;
+                })
+            }
+        }
+    }
+}
+
+impl Optimizer for Nesterov {
+    type State<const D: usize> = VelocityState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        match state {
+            Some(VelocityState { velocity }) if fused::applies(&[&theta, &gradient, &velocity]) => {
+                let [theta, velocity] = self.fused(learning_rate, theta, gradient, velocity);
+                (theta, Some(VelocityState { velocity }))
+            }
+            // The first step (no velocity yet) or a GPU backend: tensor operations.
+            state => self.tensor_form(learning_rate, theta, gradient, state),
+        }
+    }
+
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         VelocityState {
             velocity: state.velocity.to_device(device),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for form in [MomentumForm::Lecture, MomentumForm::Pytorch] {
+            for weight_decay in [0.0, 0.01] {
+                let nesterov = Nesterov {
+                    momentum: 0.9,
+                    form,
+                    weight_decay,
+                };
+                fused::assert_same_bits(
+                    |alpha, theta, g, state| nesterov.step(alpha, theta, g, state),
+                    |alpha, theta, g, state| nesterov.tensor_form(alpha, theta, g, state),
+                );
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSi
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{OptimizerSettings, with_weight_decay};
+use super::{OptimizerSettings, fused, with_weight_decay};
 use crate::checks::{Check, in_unit_interval, non_negative, positive};
 
 /// RMSProp, `[optimizer] name = "rmsprop"`, as `torch.optim.RMSprop` (whose `alpha` argument
@@ -153,16 +153,16 @@ impl From<&RmspropConfig> for RmsProp {
     }
 }
 
-impl Optimizer for RmsProp {
-    type State<const D: usize> = RmsPropState<D>;
-
-    fn step<const D: usize>(
+impl RmsProp {
+    /// The update as tensor operations, on every backend; on the CPU backends `step` makes
+    /// the same operations in one pass ([`fused`]) from the second step on.
+    fn tensor_form<const D: usize>(
         &self,
         learning_rate: LearningRate,
         theta: Tensor<D>,
         gradient: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        state: Option<RmsPropState<D>>,
+    ) -> (Tensor<D>, Option<RmsPropState<D>>) {
         let gradient = with_weight_decay(gradient, &theta, self.weight_decay);
         let (square_average, gradient_average, buffer) = match state {
             Some(s) => (Some(s.square_average), s.gradient_average, s.buffer),
@@ -204,11 +204,155 @@ impl Optimizer for RmsProp {
         )
     }
 
+    /// Whether `state` holds every array this configuration updates, and [`fused`] applies.
+    fn fusable<const D: usize>(
+        &self,
+        theta: &Tensor<D>,
+        gradient: &Tensor<D>,
+        state: &RmsPropState<D>,
+    ) -> bool {
+        self.centered == state.gradient_average.is_some()
+            && (self.momentum > 0.0) == state.buffer.is_some()
+            && fused::applies(&[theta, gradient, &state.square_average])
+            && [&state.gradient_average, &state.buffer]
+                .into_iter()
+                .flatten()
+                .all(|t| fused::applies(&[t]))
+    }
+
+    /// The same update in one pass over θ, g and the state ([`fused`]), on the CPU backends.
+    fn fused<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: RmsPropState<D>,
+    ) -> (Tensor<D>, Option<RmsPropState<D>>) {
+        let (beta, keep) = (self.beta as f32, (1.0 - self.beta) as f32);
+        let (epsilon, lambda, alpha) = (
+            self.epsilon as f32,
+            self.momentum as f32,
+            learning_rate as f32,
+        );
+        let mu = self.weight_decay as f32;
+        // s ← β s + (1 − β) g², the mean likewise (centered), then g / (√(s − mean²) + ε);
+        // two closures, not one with an Option, so each kernel is straight-line code.
+        let scaled = move |square: &mut f32, g: f32| {
+            *square = *square * beta + g * g * keep;
+            g / (square.sqrt() + epsilon)
+        };
+        let scaled_centered = move |square: &mut f32, mean: &mut f32, g: f32| {
+            *square = *square * beta + g * g * keep;
+            *mean = *mean * beta + g * keep;
+            g / ((*square - *mean * *mean).sqrt() + epsilon)
+        };
+        let RmsPropState {
+            square_average,
+            gradient_average,
+            buffer,
+        } = state;
+        let (theta, square_average, gradient_average, buffer) = match (gradient_average, buffer) {
+            (None, None) => {
+                let [theta, square] =
+                    fused::update([theta, square_average], gradient, |[theta, square], g| {
+                        let g = fused::coupled(g, *theta, mu);
+                        *theta -= scaled(square, g) * alpha;
+                    });
+                (theta, square, None, None)
+            }
+            (None, Some(buffer)) => {
+                let [theta, square, buffer] = fused::update(
+                    [theta, square_average, buffer],
+                    gradient,
+                    |[theta, square, b], g| {
+                        let g = fused::coupled(g, *theta, mu);
+                        *b = *b * lambda + scaled(square, g);
+                        *theta -= *b * alpha;
+                    },
+                );
+                (theta, square, None, Some(buffer))
+            }
+            (Some(mean), None) => {
+                let [theta, square, mean] = fused::update(
+                    [theta, square_average, mean],
+                    gradient,
+                    |[theta, square, mean], g| {
+                        let g = fused::coupled(g, *theta, mu);
+                        *theta -= scaled_centered(square, mean, g) * alpha;
+                    },
+                );
+                (theta, square, Some(mean), None)
+            }
+            (Some(mean), Some(buffer)) => {
+                let [theta, square, mean, buffer] = fused::update(
+                    [theta, square_average, mean, buffer],
+                    gradient,
+                    |[theta, square, mean, b], g| {
+                        let g = fused::coupled(g, *theta, mu);
+                        *b = *b * lambda + scaled_centered(square, mean, g);
+                        *theta -= *b * alpha;
+                    },
+                );
+                (theta, square, Some(mean), Some(buffer))
+            }
+        };
+        let state = RmsPropState {
+            square_average,
+            gradient_average,
+            buffer,
+        };
+        (theta, Some(state))
+    }
+}
+
+impl Optimizer for RmsProp {
+    type State<const D: usize> = RmsPropState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        learning_rate: LearningRate,
+        theta: Tensor<D>,
+        gradient: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        match state {
+            Some(state) if self.fusable(&theta, &gradient, &state) => {
+                self.fused(learning_rate, theta, gradient, state)
+            }
+            // The first step (no averages yet) or a GPU backend: tensor operations.
+            state => self.tensor_form(learning_rate, theta, gradient, state),
+        }
+    }
+
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         RmsPropState {
             square_average: state.square_average.to_device(device),
             gradient_average: state.gradient_average.map(|t| t.to_device(device)),
             buffer: state.buffer.map(|t| t.to_device(device)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fused_update_is_the_tensor_form_bit_for_bit() {
+        for centered in [false, true] {
+            for (momentum, weight_decay) in [(0.0, 0.0), (0.9, 0.01)] {
+                let rmsprop = RmsProp {
+                    beta: 0.99,
+                    epsilon: 1e-8,
+                    momentum,
+                    centered,
+                    weight_decay,
+                };
+                fused::assert_same_bits(
+                    |alpha, theta, g, state| rmsprop.step(alpha, theta, g, state),
+                    |alpha, theta, g, state| rmsprop.tensor_form(alpha, theta, g, state),
+                );
+            }
         }
     }
 }
