@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test suite, as the README and CI run it: every CPU test plus the GPU-path tests on wgpu.
+# The test suite, as the README and CI run it: every CPU test plus the GPU-path tests on wgpu
+# and the remote-device tests (`sgdlab serve` processes on 127.0.0.1, tests/remote.rs).
 # Without a GPU, wgpu runs on Mesa's software Vulkan driver (lavapipe); this installs it with
 # apt-get when vulkaninfo shows no llvmpipe device (that needs root), then runs
-# `cargo test --locked --features wgpu` (extra arguments are passed on) and the totals.
+# `cargo test --locked --features wgpu,remote` (extra arguments are passed on) and the totals.
+# One feature set for every test binary, the same as CI's clippy, so dependencies build once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +35,6 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
 fi
 
 log=$(mktemp)
-cargo test --locked --features wgpu "$@" 2>&1 | tee "$log"
+cargo test --locked --features wgpu,remote "$@" 2>&1 | tee "$log"
 # cargo's last summary is the (empty) doc-test run; close on the totals over every test binary.
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"

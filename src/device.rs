@@ -7,27 +7,89 @@
 //! | `ndarray`         | Burn's ndarray CPU backend   | `ndarray` |
 //! | `wgpu`, `wgpu:N`  | wgpu (Vulkan, Metal, DX12)   | `wgpu` |
 //! | `cuda`, `cuda:N`  | CUDA                         | `cuda` |
+//! | `ws://HOST:PORT[/N]` | device N (default 0) of a `sgdlab serve` server, through Burn's remote backend | `remote` |
+//!
+//! A remote device connects when it is resolved (Burn's `RemoteOptions::init`, which retries
+//! an unreachable server for about 16 s), with the token of [`set_remote_token`] or the
+//! `SGDLAB_REMOTE_TOKEN` environment variable; every failure is one line naming the server.
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Mutex;
 
 use burn::tensor::Device;
 
 use crate::{Error, Result, bail};
 
 /// A parsed `--device` / `training.device` value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceSpec {
     Cpu,
     Flex,
     Ndarray,
     Wgpu(usize),
     Cuda(usize),
+    /// Device `index` of the `sgdlab serve` server at `ws://address`.
+    Remote(RemoteSpec),
+}
+
+/// `ws://HOST:PORT[/N]`: a device hosted by a `sgdlab serve` server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteSpec {
+    /// `HOST:PORT`.
+    pub address: String,
+    /// The device's position in the server's list.
+    pub index: usize,
+}
+
+impl RemoteSpec {
+    /// `ws://HOST:PORT`, the URL Burn's `RemoteHost::websocket` dials.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.address)
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        let rest = &text["ws://".len()..];
+        let (address, index) = match rest.split_once('/') {
+            Some((address, index)) => match index.parse::<usize>() {
+                Ok(index) => (address, index),
+                Err(_) => bail!(
+                    "invalid device index `{index}` in `{text}` (expected ws://HOST:PORT or ws://HOST:PORT/N)"
+                ),
+            },
+            None => (rest, 0),
+        };
+        let port_ok = address
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !port_ok {
+            bail!("invalid remote device `{text}` (expected ws://HOST:PORT or ws://HOST:PORT/N)");
+        }
+        Ok(Self {
+            address: address.to_string(),
+            index,
+        })
+    }
+}
+
+impl fmt::Display for RemoteSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ws://{}/{}", self.address, self.index)
+    }
 }
 
 impl DeviceSpec {
-    /// Parses `cpu`, `flex`, `ndarray`, `wgpu[:N]`, `cuda[:N]`.
+    /// Parses `cpu`, `flex`, `ndarray`, `wgpu[:N]`, `cuda[:N]`, `ws://HOST:PORT[/N]`.
     pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim().to_ascii_lowercase();
+        if text.starts_with("ws://") {
+            return RemoteSpec::parse(&text).map(DeviceSpec::Remote);
+        }
+        if text.contains("://") {
+            bail!(
+                "unknown device `{text}` (remote devices are ws://HOST:PORT[/N]; sgdlab serve speaks WebSocket only)"
+            );
+        }
         let (name, index) = match text.split_once(':') {
             Some((name, index)) => match index.parse::<usize>() {
                 Ok(index) => (name.to_string(), Some(index)),
@@ -66,6 +128,7 @@ impl DeviceSpec {
             DeviceSpec::Ndarray => ndarray_device(),
             DeviceSpec::Wgpu(index) => wgpu_device(index),
             DeviceSpec::Cuda(index) => cuda_device(index),
+            DeviceSpec::Remote(remote) => remote_device(&remote),
         }
     }
 }
@@ -78,6 +141,7 @@ impl fmt::Display for DeviceSpec {
             DeviceSpec::Ndarray => f.write_str("ndarray"),
             DeviceSpec::Wgpu(i) => write!(f, "wgpu:{i}"),
             DeviceSpec::Cuda(i) => write!(f, "cuda:{i}"),
+            DeviceSpec::Remote(remote) => remote.fmt(f),
         }
     }
 }
@@ -88,18 +152,20 @@ pub fn backend_name(text: &str) -> String {
     match DeviceSpec::parse(text) {
         Ok(DeviceSpec::Cpu) if cfg!(feature = "flex") => "flex".into(),
         Ok(DeviceSpec::Cpu) => "ndarray".into(),
+        Ok(DeviceSpec::Remote(_)) => "remote".into(),
         Ok(spec) => spec.to_string(),
         Err(_) => text.to_string(),
     }
 }
 
-/// The backends compiled in, by cargo feature: `flex`, `ndarray`, `wgpu`, `cuda`.
+/// The backends compiled in, by cargo feature: `flex`, `ndarray`, `wgpu`, `cuda`, `remote`.
 pub fn compiled_backends() -> Vec<&'static str> {
     [
         ("flex", cfg!(feature = "flex")),
         ("ndarray", cfg!(feature = "ndarray")),
         ("wgpu", cfg!(feature = "wgpu")),
         ("cuda", cfg!(feature = "cuda")),
+        ("remote", cfg!(feature = "remote")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))
@@ -215,6 +281,77 @@ fn cuda_device(index: usize) -> Result<Device> {
     }
 }
 
+/// The token remote devices present, set by `sgdlab train --token-file`; see [`remote_token`].
+static REMOTE_TOKEN: Mutex<Option<String>> = Mutex::new(None);
+
+/// The environment variable a remote device's token is read from when none was set.
+pub const TOKEN_ENV: &str = "SGDLAB_REMOTE_TOKEN";
+
+/// Sets the token every remote device connected from now on presents.
+pub fn set_remote_token(token: String) {
+    *REMOTE_TOKEN.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+}
+
+/// The token of [`set_remote_token`], else `SGDLAB_REMOTE_TOKEN` (trimmed), if not empty.
+pub fn remote_token() -> Option<String> {
+    let set = REMOTE_TOKEN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    set.or_else(|| std::env::var(TOKEN_ENV).ok())
+        .map(|token| token.trim().to_string())
+        .filter(|token| !token.is_empty())
+}
+
+/// Reads a token file: its contents without surrounding whitespace; a missing, unreadable or
+/// empty file is an error naming it. The token is never taken from the command line, where
+/// `ps` shows it.
+pub fn read_token_file(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read token file", path, e))?;
+    let token = text.trim();
+    if token.is_empty() {
+        bail!(
+            "token file {} is empty: write a secret into it, e.g. `head -c 32 /dev/urandom | base64 > {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(token.to_string())
+}
+
+#[cfg(feature = "remote")]
+fn remote_device(remote: &RemoteSpec) -> Result<Device> {
+    use burn::remote::{ConnectError, RemoteHost};
+    let Some(token) = remote_token() else {
+        bail!(
+            "remote device {remote}: no token: pass --token-file FILE (the server's token) or set {TOKEN_ENV}"
+        );
+    };
+    let host = RemoteHost::websocket(&remote.url()).with_credential(token);
+    // `init` returns errors where `Device::enumerate` would panic.
+    Device::remote_options(&host)
+        .device_index(remote.index)
+        .init()
+        .map_err(|error| {
+            let why = match error {
+                ConnectError::Unauthorized => {
+                    "the server refused the token (is it the server's --token-file?)".to_string()
+                }
+                ConnectError::NoSuchDevice { device_count } => format!(
+                    "the server hosts {device_count} device(s), numbered from 0: no device {}",
+                    remote.index
+                ),
+                other => other.to_string(),
+            };
+            Error::new(format!("remote device {remote}: {why}"))
+        })
+}
+
+#[cfg(not(feature = "remote"))]
+fn remote_device(remote: &RemoteSpec) -> Result<Device> {
+    Err(missing(&remote.to_string(), "remote"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +369,21 @@ mod tests {
         );
         assert!(DeviceSpec::parse("cuda:x").is_err());
         assert!(DeviceSpec::parse("cpu:1").is_err());
+        let remote = DeviceSpec::parse("ws://10.0.0.2:4000/1").unwrap();
+        assert_eq!(remote.to_string(), "ws://10.0.0.2:4000/1");
+        assert_eq!(
+            DeviceSpec::parse("ws://h:4000").unwrap().to_string(),
+            "ws://h:4000/0"
+        );
+        for bad in [
+            "ws://h",
+            "ws://:4000",
+            "ws://h:99999",
+            "ws://h:1/x",
+            "iroh://x",
+        ] {
+            assert!(DeviceSpec::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[cfg(not(feature = "cuda"))]
@@ -239,5 +391,12 @@ mod tests {
     fn missing_backend_names_its_feature() {
         let err = resolve("cuda").unwrap_err();
         assert!(err.message().contains("--features cuda"), "{err}");
+    }
+
+    #[cfg(not(feature = "remote"))]
+    #[test]
+    fn remote_device_without_the_feature_names_it() {
+        let err = resolve("ws://127.0.0.1:1").unwrap_err();
+        assert!(err.message().contains("--features remote"), "{err}");
     }
 }

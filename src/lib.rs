@@ -16,7 +16,7 @@
 //! 5. [`model`], [`solve`]: the models and their evaluation, the exact optimum
 //! 6. [`run_dir`]: a run directory's layout and its files' readers and writers
 //! 7. [`train`]: burn-train's learner, the line-search loop, checkpoints and resume
-//! 8. [`eval`], [`predict`], [`schedule_table`], [`plot`], [`runs`]: commands and figures over runs and configs
+//! 8. [`eval`], [`predict`], [`schedule_table`], [`plot`], [`runs`], [`serve`]: commands and figures over runs and configs, the remote device server
 //! 9. [`experiment`], [`bench`](mod@bench), [`sweep`]: the lecture's experiments, the benchmarks, grids of runs
 
 pub mod batch;
@@ -38,6 +38,7 @@ pub mod rng;
 pub mod run_dir;
 pub mod runs;
 pub mod schedule_table;
+pub mod serve;
 pub mod solve;
 pub mod stats;
 pub mod sweep;

@@ -76,10 +76,15 @@ enum Command {
         #[arg(long, value_name = "D")]
         device: Option<String>,
         /// Data-parallel training over several devices of one backend, e.g. --devices
-        /// wgpu:0,wgpu:1 (overrides training.devices; training.batch_size is the global
-        /// mini-batch, split evenly across them).
+        /// wgpu:0,wgpu:1, or other machines' `sgdlab serve` devices, --devices
+        /// ws://HOST:PORT,ws://HOST:PORT/1 (overrides training.devices; training.batch_size is
+        /// the global mini-batch, split evenly across them).
         #[arg(long, value_name = "D,D,...", value_delimiter = ',')]
         devices: Vec<String>,
+        /// The token of remote (ws://) devices' servers, read from this file [default: the
+        /// SGDLAB_REMOTE_TOKEN environment variable].
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
         /// Check everything and write nothing: load the config and data, build the model on
         /// the device, print the data sizes, parameter count, steps per epoch and run dir.
         #[arg(long)]
@@ -298,6 +303,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Host this machine's devices for `sgdlab train --devices ws://HOST:PORT,...` elsewhere
+    /// (needs the `remote` cargo feature).
+    ///
+    /// A Burn remote server over WebSocket: it prints its address and devices, a line per
+    /// session opened, refused or closed, and serves until Ctrl+C or SIGTERM. Clients must
+    /// present the token in --token-file. WebSocket is unencrypted: serve on a trusted network
+    /// or behind an SSH tunnel (docs/remote.md).
+    Serve {
+        /// HOST:PORT to listen on, bound exactly as given: 127.0.0.1:PORT serves this machine
+        /// only, 0.0.0.0:PORT every interface.
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: String,
+        /// The file holding the token clients must present (never on the command line).
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+        /// A local device to host (repeatable; clients pick one by position, from 0).
+        #[arg(long = "device", value_name = "D", default_value = "cpu")]
+        devices: Vec<String>,
+    },
     /// Print a shell completion script, e.g. `sgdlab completions bash > ~/.local/share/bash-completion/completions/sgdlab`.
     Completions {
         /// The shell.
@@ -429,10 +453,14 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             resume,
             device,
             devices,
+            token_file,
             dry_run,
             no_plots,
             json,
         } => {
+            if let Some(path) = token_file {
+                sgdlab::device::set_remote_token(sgdlab::device::read_token_file(&path)?);
+            }
             if let Some(device) = device {
                 overrides.push(format!("training.device={device}"));
             }
@@ -761,6 +789,15 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             }
             Ok(())
         }
+        Command::Serve {
+            listen,
+            token_file,
+            devices,
+        } => sgdlab::serve::serve(&sgdlab::serve::ServeRequest {
+            listen,
+            token_file,
+            devices,
+        }),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sgdlab", &mut std::io::stdout());
             Ok(())

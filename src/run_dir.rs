@@ -418,6 +418,9 @@ pub struct Session {
     /// the metric and its best value, the patience and δ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<serde_json::Value>,
+    /// Why a `failed` session stopped: the one-line error it exited with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Session {

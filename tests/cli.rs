@@ -196,6 +196,33 @@ fn help_documents_every_command() {
     }
 }
 
+/// Without the `remote` feature, the server and remote devices say how to get them.
+#[cfg(not(feature = "remote"))]
+#[test]
+fn remote_devices_and_serve_without_the_feature_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = write(dir.path(), "token", "secret\n");
+    let output = sgdlab(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0", "--token-file", &token],
+    );
+    assert_one_line_error(&output, &["--features remote"]);
+    let run = dir.path().join("run");
+    let output = sgdlab(
+        dir.path(),
+        &[
+            "train",
+            common::config_path("quickstart").to_str().unwrap(),
+            "--device",
+            "ws://127.0.0.1:4000",
+            "--run-dir",
+            run.to_str().unwrap(),
+        ],
+    );
+    assert_one_line_error(&output, &["ws://127.0.0.1:4000/0", "--features remote"]);
+    assert!(!run.exists());
+}
+
 #[test]
 fn train_then_eval_through_the_binary_and_never_overwrite_a_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,6 +11,7 @@ mod full_batch;
 pub mod line_search;
 mod metrics;
 pub mod monitor;
+mod remote;
 mod renderer;
 mod retention;
 mod step;
@@ -151,6 +152,11 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
     let (run, lock, config, resume_from) = open_run_dir(request, writer)?;
     // With several devices the model starts, and is validated and checkpointed, on the first.
     let device = device::resolve(main_device_name(&config))?;
+    // The others too, before anything is written: a remote device connects here, so an
+    // unreachable server or a refused token leaves no run dir behind.
+    for name in config.training.devices.iter().skip(1) {
+        device::resolve(name)?;
+    }
     let seed = config.training.seed;
     let run_info = run.load_run_info(seed)?;
 
@@ -348,6 +354,18 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         None
     };
     let started = std::time::Instant::now();
+    let remotes = remote::remote_devices(&config);
+    let watchdog = (!remotes.is_empty() && !already_stopped).then(|| {
+        remote::Watchdog::start(
+            remotes,
+            monitor.clone(),
+            remote::StallRecord {
+                run: run.clone(),
+                run_info: run_info.clone(),
+                config: config.clone(),
+            },
+        )
+    });
 
     let outcome = if already_stopped {
         Ok(())
@@ -399,6 +417,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             retention: retention.clone(),
         })
     };
+    drop(watchdog);
     let seconds = started.elapsed().as_secs_f64();
     checkpoint::remove_scratch_files(&run);
     if let Some(retention) = &retention {
@@ -462,12 +481,15 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
     }
     // The first failure is the one to report: on a full disk, run.json may not be writable
     // either.
-    let saved = run.save_run_info(&run_info);
     let failure = match (write_failure, outcome) {
         (Some(error), _) => Some(format!("{error}; training stopped")),
         (None, Err(error)) => Some(error.to_string()),
         (None, Ok(())) => None,
     };
+    if let Some(session) = run_info.sessions.last_mut() {
+        session.error = failure.clone();
+    }
+    let saved = run.save_run_info(&run_info);
     if let Some(failure) = failure {
         let resumable = checkpoint::last_resumable_epoch(&run, &config)
             .ok()
@@ -676,12 +698,22 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
             .schedule
             .build(config.optimizer.learning_rate(), steps_per_epoch),
     );
-    let result = training.launch(Learner::new(trainee, optimizer, schedule));
+    let remotes = remote::remote_devices(config);
+    let launched = remote::launch_guarded(&remotes, || {
+        training.launch(Learner::new(trainee, optimizer, schedule))
+    });
     train_log::close(&log_path);
-    if let Some(error) = result.error {
-        bail!("training stopped by an error: {error}");
+    let error = match launched {
+        Ok(result) => result.error.map(|error| error.to_string()),
+        Err(panic) => Some(panic),
+    };
+    match error {
+        Some(error) if !remotes.is_empty() => {
+            Err(Error::new(remote::failure_line(&remotes, &error)))
+        }
+        Some(error) => bail!("training stopped by an error: {error}"),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Creates a fresh run's directory and takes its lock, in that order, so that of two
