@@ -136,6 +136,9 @@ struct Setup {
     run_info: RunInfo,
     /// The plain (non-autodiff) device.
     device: Device,
+    /// `training.devices` resolved, the first being `device`: the learner's data-parallel
+    /// devices (empty for one device).
+    devices: Vec<Device>,
     splits: Splits,
     /// The standardization to store with a fresh run.
     standardizer: Option<Standardizer>,
@@ -153,10 +156,13 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
     // With several devices the model starts, and is validated and checkpointed, on the first.
     let device = device::resolve(main_device_name(&config))?;
     // The others too, before anything is written: a remote device connects here, so an
-    // unreachable server or a refused token leaves no run dir behind.
-    for name in config.training.devices.iter().skip(1) {
-        device::resolve(name)?;
-    }
+    // unreachable server or a refused token leaves no run dir behind. The learner gets these.
+    let devices = match config.training.devices.split_first() {
+        Some((_, others)) => std::iter::once(Ok(device.clone()))
+            .chain(others.iter().map(|name| device::resolve(name)))
+            .collect::<Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     let seed = config.training.seed;
     let run_info = run.load_run_info(seed)?;
 
@@ -202,6 +208,7 @@ fn set_up(request: &TrainRequest, writer: bool) -> Result<Setup> {
         resume_from,
         run_info,
         device,
+        devices,
         splits,
         standardizer: prepared.standardizer,
         problem,
@@ -218,6 +225,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
         resume_from,
         mut run_info,
         device,
+        devices,
         splits,
         standardizer,
         problem: _,
@@ -413,6 +421,7 @@ pub fn train(request: TrainRequest) -> Result<TrainResult> {
             dashboard,
             steps_per_epoch,
             layout,
+            devices,
             trainee,
             retention: retention.clone(),
         })
@@ -604,6 +613,8 @@ struct LearnerRun<'a> {
     steps_per_epoch: usize,
     /// With several devices: how the epoch's examples are spread over them.
     layout: Option<Arc<DataParallelLayout>>,
+    /// With several devices: them, resolved by `set_up`.
+    devices: Vec<Device>,
     trainee: Trainee,
     /// With `keep_checkpoints = N`: which checkpoints stay.
     retention: Option<Arc<Mutex<Retention>>>,
@@ -623,6 +634,7 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         dashboard,
         steps_per_epoch,
         layout,
+        devices,
         trainee,
         retention,
     } = parts;
@@ -677,12 +689,6 @@ fn launch_learner(parts: LearnerRun) -> Result<()> {
         training = training.checkpoint(epoch);
     }
     if layout.is_some() {
-        let devices = config
-            .training
-            .devices
-            .iter()
-            .map(|name| device::resolve(name))
-            .collect::<Result<Vec<_>>>()?;
         training = training.with_training_strategy(
             ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice).into(),
         );
