@@ -438,11 +438,11 @@ fn a_server_killed_mid_run_fails_within_bounds_and_resume_matches_an_uninterrupt
         "{info}"
     );
 
-    // A server back, on a port of its own: Burn 0.22.1 does not recover a server restarted
-    // on the killed one's address (docs/remote.md); devices may change on resume.
+    // The server back on its own address: the surviving one (`first`) dials it afresh
+    // (src/serve.rs, `serve_in_generations`).
+    let address = second.address.clone();
     drop(second);
-    let back = Server::start("127.0.0.1:0", &token);
-    let devices = format!("{},{}", first.url(), back.url());
+    let _back = Server::start(&address, &token);
     let (output, _) = output_within(
         train(
             &run,
@@ -456,4 +456,12 @@ fn a_server_killed_mid_run_fails_within_bounds_and_resume_matches_an_uninterrupt
     assert_success(&output);
     assert_eq!(parameters(&run, 20), parameters(&straight, 20));
     assert_eq!(batch_losses(&run), batch_losses(&straight));
+    assert!(
+        first
+            .log()
+            .iter()
+            .any(|line| line.contains("dialed afresh")),
+        "{:?}",
+        first.log()
+    );
 }
