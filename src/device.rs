@@ -7,11 +7,13 @@
 //! | `ndarray`         | Burn's ndarray CPU backend   | `ndarray` |
 //! | `wgpu`, `wgpu:N`  | wgpu (Vulkan, Metal, DX12)   | `wgpu` |
 //! | `cuda`, `cuda:N`  | CUDA                         | `cuda` |
-//! | `ws://HOST:PORT[/N]` | device N (default 0) of a `sgdlab serve` server, through Burn's remote backend | `remote` |
+//! | `ws://HOST:PORT[/N]` | device N (default 0) of a `sgdlab serve` server over WebSocket, through Burn's remote backend | `remote` |
+//! | `iroh://ID@HOST:PORT[/N]` | the same, of a `sgdlab serve --transport iroh` server whose id is ID (QUIC, encrypted) | `remote` |
 //!
 //! A remote device connects when it is resolved (Burn's `RemoteOptions::init`, which retries
-//! an unreachable server for about 16 s), with the token of [`set_remote_token`] or the
-//! `SGDLAB_REMOTE_TOKEN` environment variable; every failure is one line naming the server.
+//! an unreachable WebSocket server for about 16 s, and waits for an Iroh one up to QUIC's idle
+//! timeout), with the token of [`set_remote_token`] or the `SGDLAB_REMOTE_TOKEN` environment
+//! variable; every failure is one line naming the server.
 
 use std::fmt;
 use std::path::Path;
@@ -33,14 +35,30 @@ pub enum DeviceSpec {
     Remote(RemoteSpec),
 }
 
-/// `ws://HOST:PORT[/N]`: a device hosted by a `sgdlab serve` server.
+/// `ws://HOST:PORT[/N]` or `iroh://ID@HOST:PORT[/N]`: a device hosted by a `sgdlab serve`
+/// server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteSpec {
+    /// How the server is reached.
+    pub transport: RemoteTransport,
     /// `HOST:PORT`.
     pub address: String,
     /// The device's position in the server's list.
     pub index: usize,
 }
+
+/// The transport of a [`RemoteSpec`], as `sgdlab serve --transport` offers them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteTransport {
+    /// `ws://`: Burn's WebSocket transport, unencrypted.
+    WebSocket,
+    /// `iroh://ID@`: Burn's Iroh transport (QUIC), to the server whose endpoint id (its public
+    /// key, 64 hex digits, printed by `sgdlab serve --transport iroh`) is this.
+    Iroh(String),
+}
+
+/// What a remote device string looks like, for error messages.
+const REMOTE_FORMS: &str = "ws://HOST:PORT[/N] or iroh://ID@HOST:PORT[/N]";
 
 impl RemoteSpec {
     /// `ws://HOST:PORT`, the URL Burn's `RemoteHost::websocket` dials.
@@ -49,13 +67,30 @@ impl RemoteSpec {
     }
 
     fn parse(text: &str) -> Result<Self> {
-        let rest = &text["ws://".len()..];
+        let invalid = || {
+            Error::new(format!(
+                "invalid remote device `{text}` (expected {REMOTE_FORMS})"
+            ))
+        };
+        let (transport, rest) = if let Some(rest) = text.strip_prefix("ws://") {
+            (RemoteTransport::WebSocket, rest)
+        } else if let Some(rest) = text.strip_prefix("iroh://") {
+            let (id, rest) = rest.split_once('@').ok_or_else(invalid)?;
+            if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bail!(
+                    "invalid remote device `{text}`: the server id `{id}` is not 64 hex digits (sgdlab serve --transport iroh prints it)"
+                );
+            }
+            (RemoteTransport::Iroh(id.to_string()), rest)
+        } else {
+            return Err(invalid());
+        };
         let (address, index) = match rest.split_once('/') {
             Some((address, index)) => match index.parse::<usize>() {
                 Ok(index) => (address, index),
-                Err(_) => bail!(
-                    "invalid device index `{index}` in `{text}` (expected ws://HOST:PORT or ws://HOST:PORT/N)"
-                ),
+                Err(_) => {
+                    bail!("invalid device index `{index}` in `{text}` (expected {REMOTE_FORMS})")
+                }
             },
             None => (rest, 0),
         };
@@ -63,9 +98,10 @@ impl RemoteSpec {
             .rsplit_once(':')
             .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
         if !port_ok {
-            bail!("invalid remote device `{text}` (expected ws://HOST:PORT or ws://HOST:PORT/N)");
+            return Err(invalid());
         }
         Ok(Self {
+            transport,
             address: address.to_string(),
             index,
         })
@@ -74,21 +110,20 @@ impl RemoteSpec {
 
 impl fmt::Display for RemoteSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ws://{}/{}", self.address, self.index)
+        match &self.transport {
+            RemoteTransport::WebSocket => write!(f, "ws://{}/{}", self.address, self.index),
+            RemoteTransport::Iroh(id) => write!(f, "iroh://{id}@{}/{}", self.address, self.index),
+        }
     }
 }
 
 impl DeviceSpec {
-    /// Parses `cpu`, `flex`, `ndarray`, `wgpu[:N]`, `cuda[:N]`, `ws://HOST:PORT[/N]`.
+    /// Parses `cpu`, `flex`, `ndarray`, `wgpu[:N]`, `cuda[:N]`, `ws://HOST:PORT[/N]`,
+    /// `iroh://ID@HOST:PORT[/N]`.
     pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim().to_ascii_lowercase();
-        if text.starts_with("ws://") {
-            return RemoteSpec::parse(&text).map(DeviceSpec::Remote);
-        }
         if text.contains("://") {
-            bail!(
-                "unknown device `{text}` (remote devices are ws://HOST:PORT[/N]; sgdlab serve speaks WebSocket only)"
-            );
+            return RemoteSpec::parse(&text).map(DeviceSpec::Remote);
         }
         let (name, index) = match text.split_once(':') {
             Some((name, index)) => match index.parse::<usize>() {
@@ -152,7 +187,13 @@ pub fn backend_name(text: &str) -> String {
     match DeviceSpec::parse(text) {
         Ok(DeviceSpec::Cpu) if cfg!(feature = "flex") => "flex".into(),
         Ok(DeviceSpec::Cpu) => "ndarray".into(),
-        Ok(DeviceSpec::Remote(_)) => "remote".into(),
+        // Burn moves no tensor between an Iroh and a WebSocket server (burn-remote's
+        // `change_backend`, `src/client/runner.rs`, asserts it): two backends to sgdlab.
+        Ok(DeviceSpec::Remote(RemoteSpec {
+            transport: RemoteTransport::WebSocket,
+            ..
+        })) => "remote".into(),
+        Ok(DeviceSpec::Remote(_)) => "remote (iroh)".into(),
         Ok(spec) => spec.to_string(),
         Err(_) => text.to_string(),
     }
@@ -319,6 +360,14 @@ pub fn read_token_file(path: &Path) -> Result<String> {
     Ok(token.to_string())
 }
 
+/// What iroh says of a connection a closing endpoint refuses (`ConnectionError`'s
+/// `ConnectionRefused`, as burn-remote words an aborted dial).
+#[cfg(feature = "remote")]
+const RENEWING: &str = "refused to accept a new connection";
+/// How long `remote_device` dials again a server that refuses while it renews.
+#[cfg(feature = "remote")]
+const RENEWAL_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 #[cfg(feature = "remote")]
 fn remote_device(remote: &RemoteSpec) -> Result<Device> {
     use burn::remote::{ConnectError, RemoteHost};
@@ -327,12 +376,32 @@ fn remote_device(remote: &RemoteSpec) -> Result<Device> {
             "remote device {remote}: no token: pass --token-file FILE (the server's token) or set {TOKEN_ENV}"
         );
     };
-    let host = RemoteHost::websocket(&remote.url()).with_credential(token);
+    let host = match &remote.transport {
+        RemoteTransport::WebSocket => RemoteHost::websocket(&remote.url()),
+        RemoteTransport::Iroh(id) => RemoteHost::iroh(
+            iroh_client::host(id, &remote.address)
+                .map_err(|why| Error::new(format!("remote device {remote}: {why}")))?,
+        ),
+    }
+    .with_credential(token);
     // `init` returns errors where `Device::enumerate` would panic.
-    Device::remote_options(&host)
-        .device_index(remote.index)
-        .init()
-        .map_err(|error| {
+    let connect = || {
+        Device::remote_options(&host)
+            .device_index(remote.index)
+            .init()
+    };
+    let started = std::time::Instant::now();
+    let mut connected = connect();
+    // An Iroh server renewing its endpoint between runs refuses connections while the old
+    // one closes (src/serve.rs, `serve_iroh`); Burn does not dial again for that.
+    while let Err(ConnectError::Unreachable { reason }) = &connected
+        && reason.contains(RENEWING)
+        && started.elapsed() < RENEWAL_LIMIT
+    {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        connected = connect();
+    }
+    connected.map_err(|error| {
             let why = match error {
                 ConnectError::Unauthorized => {
                     "the server refused the token (is it the server's --token-file?)".to_string()
@@ -341,10 +410,101 @@ fn remote_device(remote: &RemoteSpec) -> Result<Device> {
                     "the server hosts {device_count} device(s), numbered from 0: no device {}",
                     remote.index
                 ),
+                ConnectError::Unreachable { reason }
+                    if matches!(remote.transport, RemoteTransport::Iroh(_)) =>
+                {
+                    format!(
+                        "the server cannot be reached: {reason} (is it running, and is the id the one it printed?)"
+                    )
+                }
                 other => other.to_string(),
             };
             Error::new(format!("remote device {remote}: {why}"))
         })
+}
+
+/// The client's side of `iroh://` devices: one Iroh endpoint for the whole process, bound on
+/// a runtime of its own that lives as long as the process.
+///
+/// Why not the endpoint Burn binds (`IrohHost::with_relays`): that one keeps iroh's port
+/// mapper on, which probes the LAN gateway (UPnP, PCP, NAT-PMP) even with relays disabled
+/// (iroh 1.4.1's `PortmapperConfig`, `src/endpoint.rs`). This one has no relays, no address
+/// lookup and no port mapper: it dials exactly the addresses given.
+#[cfg(feature = "remote")]
+mod iroh_client {
+    use std::net::ToSocketAddrs;
+    use std::sync::OnceLock;
+
+    use burn::remote::{EndpointId, IrohHost};
+    use iroh::endpoint::{PortmapperConfig, presets};
+    use iroh::{Endpoint, RelayMode};
+
+    static ENDPOINT: OnceLock<Result<(tokio::runtime::Runtime, Endpoint), String>> =
+        OnceLock::new();
+
+    fn endpoint() -> Result<Endpoint, String> {
+        let bound = ENDPOINT.get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("sgdlab-iroh")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the Iroh client's runtime: {e}"))?;
+            let endpoint = runtime
+                .block_on(
+                    Endpoint::builder(presets::Minimal)
+                        .relay_mode(RelayMode::Disabled)
+                        .portmapper_config(PortmapperConfig::Disabled)
+                        .bind(),
+                )
+                .map_err(|e| format!("cannot bind the Iroh client's endpoint: {e}"))?;
+            Ok((runtime, endpoint))
+        });
+        bound
+            .as_ref()
+            .map(|(_, endpoint)| endpoint.clone())
+            .map_err(Clone::clone)
+    }
+
+    /// How long closing the endpoint may wait for the servers to acknowledge.
+    const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// Closes the endpoint, if one was bound: each server then ends this process's sessions
+    /// at once, not when QUIC's idle timeout declares them dead (about 30 s; a process exit
+    /// alone sends nothing over UDP).
+    pub(super) fn close() {
+        if let Some(Ok((runtime, endpoint))) = ENDPOINT.get() {
+            // The timer needs the runtime's context: made inside the block.
+            let _ = runtime
+                .block_on(async { tokio::time::timeout(CLOSE_LIMIT, endpoint.close()).await });
+        }
+    }
+
+    /// The server `id` at every address `address` (HOST:PORT) resolves to, dialed from the
+    /// process's endpoint.
+    pub(super) fn host(id: &str, address: &str) -> Result<IrohHost, String> {
+        let id: EndpointId = id
+            .parse()
+            .map_err(|e| format!("the server id is not a valid Iroh id: {e}"))?;
+        let addresses: Vec<_> = address
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve {address}: {e}"))?
+            .collect();
+        if addresses.is_empty() {
+            return Err(format!("{address} resolves to no address"));
+        }
+        let host = addresses
+            .into_iter()
+            .fold(IrohHost::new(id), IrohHost::with_address);
+        Ok(host.with_endpoint(endpoint()?))
+    }
+}
+
+/// Ends this process's sessions on `iroh://` servers, before it exits; nothing without them.
+/// (WebSocket sessions end with the process: TCP tells the server.)
+pub fn close_remote_connections() {
+    #[cfg(feature = "remote")]
+    iroh_client::close();
 }
 
 #[cfg(not(feature = "remote"))]
@@ -375,12 +535,22 @@ mod tests {
             DeviceSpec::parse("ws://h:4000").unwrap().to_string(),
             "ws://h:4000/0"
         );
+        let id = "3b6a".repeat(16);
+        let iroh = DeviceSpec::parse(&format!("iroh://{id}@127.0.0.1:4433/2")).unwrap();
+        assert_eq!(iroh.to_string(), format!("iroh://{id}@127.0.0.1:4433/2"));
+        assert_eq!(
+            backend_name(&format!("iroh://{id}@h:1")),
+            "remote (iroh)",
+            "Iroh and WebSocket devices never mix in one run"
+        );
         for bad in [
             "ws://h",
             "ws://:4000",
             "ws://h:99999",
             "ws://h:1/x",
             "iroh://x",
+            "iroh://abc@h:1",
+            "quic://h:1",
         ] {
             assert!(DeviceSpec::parse(bad).is_err(), "{bad}");
         }

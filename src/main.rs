@@ -306,10 +306,11 @@ enum Command {
     /// Host this machine's devices for `sgdlab train --devices ws://HOST:PORT,...` elsewhere
     /// (needs the `remote` cargo feature).
     ///
-    /// A Burn remote server over WebSocket: it prints its address and devices, a line per
-    /// session opened, refused or closed, and serves until Ctrl+C or SIGTERM. Clients must
-    /// present the token in --token-file. WebSocket is unencrypted: serve on a trusted network
-    /// or behind an SSH tunnel (docs/remote.md).
+    /// A Burn remote server over WebSocket or Iroh: it prints the address clients use
+    /// (`ws://HOST:PORT`, or `iroh://ID@HOST:PORT`) and its devices, a line per session opened,
+    /// refused or closed, and serves until Ctrl+C or SIGTERM. Clients must present the token in
+    /// --token-file. WebSocket is unencrypted: serve on a trusted network or behind an SSH
+    /// tunnel; Iroh (QUIC) is encrypted and authenticates the server (docs/remote.md).
     Serve {
         /// HOST:PORT to listen on, bound exactly as given: 127.0.0.1:PORT serves this machine
         /// only, 0.0.0.0:PORT every interface.
@@ -321,6 +322,14 @@ enum Command {
         /// A local device to host (repeatable; clients pick one by position, from 0).
         #[arg(long = "device", value_name = "D", default_value = "cpu")]
         devices: Vec<String>,
+        /// How clients reach the server: ws (WebSocket, TCP) or iroh (QUIC, UDP; relays and
+        /// address lookup off, clients dial HOST:PORT directly).
+        #[arg(long, value_enum, default_value_t)]
+        transport: sgdlab::serve::Transport,
+        /// Iroh: the server's secret key (32 bytes), created readable by you only if missing;
+        /// it fixes the id clients dial. Without it, a new id at each start.
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
     },
     /// Print a shell completion script, e.g. `sgdlab completions bash > ~/.local/share/bash-completion/completions/sgdlab`.
     Completions {
@@ -422,7 +431,9 @@ fn main() -> ExitCode {
     };
     let json = cli.command.json();
     // The command on a compute pool's worker: see `on_compute_pool`.
-    match sgdlab::device::on_compute_pool(move || run(cli.command, &cli.artifacts)) {
+    let ran = sgdlab::device::on_compute_pool(move || run(cli.command, &cli.artifacts));
+    sgdlab::device::close_remote_connections();
+    match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -793,10 +804,14 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             listen,
             token_file,
             devices,
+            transport,
+            key_file,
         } => sgdlab::serve::serve(&sgdlab::serve::ServeRequest {
             listen,
             token_file,
             devices,
+            transport,
+            key_file,
         }),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "sgdlab", &mut std::io::stdout());

@@ -27,6 +27,8 @@ const LIMIT: Duration = Duration::from_secs(90);
 /// A `sgdlab serve` child process; killed (SIGKILL) and reaped when dropped.
 struct Server {
     child: Child,
+    url: String,
+    /// `HOST:PORT`, the address it is bound to.
     address: String,
     /// Its standard output so far, a line each.
     lines: Arc<Mutex<Vec<String>>>,
@@ -36,9 +38,15 @@ impl Server {
     /// Starts `sgdlab serve --listen LISTEN --token-file TOKEN_FILE` and waits for the line
     /// with its address.
     fn start(listen: &str, token_file: &Path) -> Server {
+        Server::start_with(listen, token_file, &[])
+    }
+
+    /// As [`Server::start`], with `extra` arguments (`--transport iroh`, `--key-file F`).
+    fn start_with(listen: &str, token_file: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sgdlab"))
             .args(["serve", "--listen", listen, "--token-file"])
             .arg(token_file)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -56,17 +64,20 @@ impl Server {
         }
         let mut server = Server {
             child,
+            url: String::new(),
             address: String::new(),
             lines,
         };
         let started = Instant::now();
         while started.elapsed() < LIMIT {
-            let address = server.lines.lock().unwrap().iter().find_map(|line| {
-                let rest = line.strip_prefix("sgdlab serve: ws://")?;
+            let url = server.lines.lock().unwrap().iter().find_map(|line| {
+                let rest = line.strip_prefix("sgdlab serve: ")?;
                 Some(rest.split(',').next()?.to_string())
             });
-            if let Some(address) = address {
-                server.address = address;
+            if let Some(url) = url {
+                let after_scheme = url.split_once("://").unwrap().1;
+                server.address = after_scheme.rsplit('@').next().unwrap().to_string();
+                server.url = url;
                 return server;
             }
             assert!(
@@ -79,9 +90,9 @@ impl Server {
         panic!("sgdlab serve printed no address within {LIMIT:?}");
     }
 
-    /// `ws://HOST:PORT`.
+    /// What clients dial, as the server printed it: `ws://HOST:PORT` or `iroh://ID@HOST:PORT`.
     fn url(&self) -> String {
-        format!("ws://{}", self.address)
+        self.url.clone()
     }
 
     fn log(&self) -> Vec<String> {
@@ -226,15 +237,14 @@ const SMALL: [&str; 4] = [
     "training.suboptimality=\"off\"",
 ];
 
-#[test]
-fn logistic_and_mlp_on_two_servers_take_the_steps_of_one_local_device() {
-    let dir = tempfile::tempdir().unwrap();
-    let token = token_file(dir.path());
-    let servers = [
-        Server::start("127.0.0.1:0", &token),
-        Server::start("127.0.0.1:0", &token),
-    ];
-    let devices = format!("{},{}", servers[0].url(), servers[1].url());
+/// Logistic regression with SGD and an MLP with Adam, trained on `servers` and on one local
+/// device: the same steps, a row each, and a checkpoint that evaluates on `cpu`.
+fn assert_servers_take_the_steps_of_one_local_device(dir: &Path, token: &Path, servers: &[Server]) {
+    let devices = servers
+        .iter()
+        .map(Server::url)
+        .collect::<Vec<_>>()
+        .join(",");
     let cases: [(&str, &[&str]); 2] = [
         ("logistic sgd", &["optimizer.learning_rate=1.0"]),
         (
@@ -252,13 +262,13 @@ fn logistic_and_mlp_on_two_servers_take_the_steps_of_one_local_device() {
     for (index, (what, extra)) in cases.into_iter().enumerate() {
         let mut overrides = SMALL.to_vec();
         overrides.extend_from_slice(extra);
-        let local = dir.path().join(format!("local-{index}"));
-        let remote = dir.path().join(format!("remote-{index}"));
+        let local = dir.join(format!("local-{index}"));
+        let remote = dir.join(format!("remote-{index}"));
         let (output, _) = output_within(train(&local, &overrides, &[], None, None), LIMIT);
         assert_success(&output);
         // The token from the file for one, from the environment for the other.
         let (token_arg, env) = match index {
-            0 => (Some(token.as_path()), None),
+            0 => (Some(token), None),
             _ => (None, Some(TOKEN)),
         };
         let (output, _) = output_within(
@@ -283,13 +293,147 @@ fn logistic_and_mlp_on_two_servers_take_the_steps_of_one_local_device() {
         );
         assert_success(&eval);
     }
-    for server in &servers {
+    for server in servers {
         let log = server.log();
         assert!(
             log.iter().any(|line| line.contains("session opened by")),
             "{log:?}"
         );
     }
+}
+
+#[test]
+fn logistic_and_mlp_on_two_servers_take_the_steps_of_one_local_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let servers = [
+        Server::start("127.0.0.1:0", &token),
+        Server::start("127.0.0.1:0", &token),
+    ];
+    assert_servers_take_the_steps_of_one_local_device(dir.path(), &token, &servers);
+}
+
+const IROH: [&str; 2] = ["--transport", "iroh"];
+
+#[test]
+fn over_iroh_two_servers_take_the_steps_of_one_local_device_and_keep_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let key = dir.path().join("server.key");
+    let keyed: Vec<&str> = [&IROH[..], &["--key-file", key.to_str().unwrap()]].concat();
+    let first = Server::start_with("127.0.0.1:0", &token, &keyed);
+    let servers = [first, Server::start_with("127.0.0.1:0", &token, &IROH)];
+    let url = servers[0].url();
+    let (id, address) = url["iroh://".len()..].split_once('@').unwrap();
+    assert_eq!(id.len(), 64, "{url}");
+    assert!(address.starts_with("127.0.0.1:"), "{url}");
+    assert_servers_take_the_steps_of_one_local_device(dir.path(), &token, &servers);
+    // The MLP trained on a fresh endpoint, bound again on the port after the first run's
+    // sessions ended (its client closes its endpoint on exit).
+    let log = servers[0].log();
+    assert!(
+        log.iter().any(|line| line.contains("dialed afresh")),
+        "{log:?}"
+    );
+
+    // The key file, made readable by its owner only, keeps the id across restarts.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let [first, _second] = servers;
+    drop(first);
+    let again = Server::start_with("127.0.0.1:0", &token, &keyed);
+    assert!(again.url().contains(id), "{} after {url}", again.url());
+}
+
+#[test]
+fn over_iroh_refusals_are_one_line_naming_the_server_or_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = token_file(dir.path());
+    let server = Server::start_with("127.0.0.1:0", &token, &IROH);
+    let url = server.url();
+    let wrong = dir.path().join("wrong-token");
+    std::fs::write(&wrong, "not-the-token").unwrap();
+    // Another server's id at this server's address: QUIC's handshake authenticates the server.
+    let other = Server::start_with("127.0.0.1:0", &token, &IROH);
+    let other_id = other.url()["iroh://".len()..]
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    let impostor = format!("iroh://{other_id}@{}", server.address);
+    let ws = Server::start("127.0.0.1:0", &token);
+    let mixed = format!("{url},{}", ws.url());
+    let run = dir.path().join("run");
+    let cases: [(&str, &str, &Path, &[&str]); 4] = [
+        ("--device", &url, &wrong, &["refused the token", &url]),
+        (
+            "--devices",
+            &format!("{url},{url}/1"),
+            &token,
+            &["hosts 1 device(s)", &format!("{url}/1")],
+        ),
+        (
+            "--device",
+            &impostor,
+            &token,
+            &["cannot be reached", &impostor],
+        ),
+        (
+            "--devices",
+            &mixed,
+            &token,
+            &["one backend", "remote (iroh)"],
+        ),
+    ];
+    for (flag, devices, token, fragments) in cases {
+        let (output, took) = output_within(
+            train(&run, &SMALL, &[flag, devices], Some(token), None),
+            LIMIT,
+        );
+        assert_one_line_error(&output, fragments);
+        assert!(!run.exists(), "{devices}: the run dir was created");
+        eprintln!("{devices}: refused in {:.1} s", took.as_secs_f64());
+    }
+    let log = server.log();
+    assert!(
+        log.iter().any(|line| line.contains("wrong token")),
+        "{log:?}"
+    );
+
+    // The server's key file: never one others may read, never one that is not a key.
+    let open_key = dir.path().join("open.key");
+    std::fs::write(&open_key, [7u8; 32]).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&open_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let short_key = dir.path().join("short.key");
+    std::fs::write(&short_key, "abc\n").unwrap();
+    std::fs::set_permissions(&short_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for (key, fragment) in [
+        (&open_key, "readable by others"),
+        (&short_key, "not a 32-byte"),
+    ] {
+        let output = common::run_sgdlab(
+            dir.path(),
+            &[
+                "serve",
+                "--transport",
+                "iroh",
+                "--listen",
+                "127.0.0.1:0",
+                "--token-file",
+                token.to_str().unwrap(),
+                "--key-file",
+                key.to_str().unwrap(),
+            ],
+        );
+        assert_one_line_error(&output, &[fragment, key.to_str().unwrap()]);
+    }
+    assert_eq!(
+        std::fs::read(&short_key).unwrap(),
+        b"abc\n",
+        "the file was changed"
+    );
 }
 
 #[test]
@@ -372,10 +516,32 @@ const LONG: [&str; 4] = [
 
 #[test]
 fn a_server_killed_mid_run_fails_within_bounds_and_resume_matches_an_uninterrupted_run() {
+    assert_killed_server_fails_within_bounds_and_resume_matches(&[], &[]);
+}
+
+/// Over Iroh the client notices the lost server at QUIC's idle timeout (30 s), not at once,
+/// and the server comes back with its key, so with its id.
+#[test]
+fn over_iroh_a_server_killed_mid_run_fails_within_bounds_and_resume_matches() {
+    let keys = tempfile::tempdir().unwrap();
+    let key = |name: &str| keys.path().join(name).to_str().unwrap().to_string();
+    let (a, b) = (key("a.key"), key("b.key"));
+    assert_killed_server_fails_within_bounds_and_resume_matches(
+        &["--transport", "iroh", "--key-file", &a],
+        &["--transport", "iroh", "--key-file", &b],
+    );
+}
+
+/// Two servers started with `first_args` and `second_args`; the second SIGKILLed after epoch
+/// 2 and started again on its address.
+fn assert_killed_server_fails_within_bounds_and_resume_matches(
+    first_args: &[&str],
+    second_args: &[&str],
+) {
     let dir = tempfile::tempdir().unwrap();
     let token = token_file(dir.path());
-    let first = Server::start("127.0.0.1:0", &token);
-    let mut second = Server::start("127.0.0.1:0", &token);
+    let first = Server::start_with("127.0.0.1:0", &token, first_args);
+    let mut second = Server::start_with("127.0.0.1:0", &token, second_args);
     let devices = format!("{},{}", first.url(), second.url());
     let device_args = ["--devices", devices.as_str()];
 
@@ -442,8 +608,8 @@ fn a_server_killed_mid_run_fails_within_bounds_and_resume_matches_an_uninterrupt
     // (src/serve.rs, `serve_in_generations`).
     let address = second.address.clone();
     drop(second);
-    let _back = Server::start(&address, &token);
-    let (output, _) = output_within(
+    let _back = Server::start_with(&address, &token, second_args);
+    let (output, took) = output_within(
         train(
             &run,
             &LONG,
@@ -453,6 +619,7 @@ fn a_server_killed_mid_run_fails_within_bounds_and_resume_matches_an_uninterrupt
         ),
         LIMIT,
     );
+    eprintln!("the resumed run took {:.1} s", took.as_secs_f64());
     assert_success(&output);
     assert_eq!(parameters(&run, 20), parameters(&straight, 20));
     assert_eq!(batch_losses(&run), batch_losses(&straight));
