@@ -333,6 +333,15 @@ pub fn set_remote_token(token: String) {
     *REMOTE_TOKEN.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
 }
 
+/// `--token-file FILE` of `train`, `eval` and `predict`: the token in FILE, if given, for every
+/// remote device connected from now on (see [`read_token_file`]).
+pub fn use_token_file(path: Option<&Path>) -> Result<()> {
+    if let Some(path) = path {
+        set_remote_token(read_token_file(path)?);
+    }
+    Ok(())
+}
+
 /// The token of [`set_remote_token`], else `SGDLAB_REMOTE_TOKEN` (trimmed), if not empty.
 pub fn remote_token() -> Option<String> {
     let set = REMOTE_TOKEN

@@ -81,8 +81,8 @@ enum Command {
         /// the global mini-batch, split evenly across them).
         #[arg(long, value_name = "D,D,...", value_delimiter = ',')]
         devices: Vec<String>,
-        /// The token of remote (ws://) devices' servers, read from this file [default: the
-        /// SGDLAB_REMOTE_TOKEN environment variable].
+        /// The token of remote (ws://, iroh://) devices' servers, read from this file
+        /// [default: the SGDLAB_REMOTE_TOKEN environment variable].
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
         /// Check everything and write nothing: load the config and data, build the model on
@@ -121,6 +121,10 @@ enum Command {
         /// The device to evaluate on [default: the run's training.device].
         #[arg(long, value_name = "D")]
         device: Option<String>,
+        /// The token of the remote (ws://, iroh://) device's server, read from this file
+        /// [default: the SGDLAB_REMOTE_TOKEN environment variable].
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
         /// Print the report (eval.json's document) as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -149,6 +153,10 @@ enum Command {
         /// The device to predict on [default: the run's training.device].
         #[arg(long, value_name = "D")]
         device: Option<String>,
+        /// The token of the remote (ws://, iroh://) device's server, read from this file
+        /// [default: the SGDLAB_REMOTE_TOKEN environment variable].
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
         /// The input column naming each row [default: the row number, from 0].
         #[arg(long, value_name = "COL")]
         id: Option<String>,
@@ -469,9 +477,7 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             no_plots,
             json,
         } => {
-            if let Some(path) = token_file {
-                sgdlab::device::set_remote_token(sgdlab::device::read_token_file(&path)?);
-            }
+            sgdlab::device::use_token_file(token_file.as_deref())?;
             if let Some(device) = device {
                 overrides.push(format!("training.device={device}"));
             }
@@ -582,8 +588,10 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             input,
             label,
             device,
+            token_file,
             json,
         } => {
+            sgdlab::device::use_token_file(token_file.as_deref())?;
             let run = RunDir::new(run_dir);
             if let Some(note) = run.live_note() {
                 eprintln!("note: {note}");
@@ -607,9 +615,11 @@ fn run(command: Command, artifacts: &Path) -> sgdlab::Result<()> {
             checkpoint,
             out,
             device,
+            token_file,
             id,
             pass_through,
         } => {
+            sgdlab::device::use_token_file(token_file.as_deref())?;
             let run = RunDir::new(run_dir);
             let out = out.map(|out| match out.to_str() {
                 Some("-") => Output::Stdout,

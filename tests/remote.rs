@@ -286,12 +286,55 @@ fn assert_servers_take_the_steps_of_one_local_device(dir: &Path, token: &Path, s
         assert_same_steps(&local, &remote, steps, 3, what);
         let run_json = std::fs::read_to_string(remote.join("run.json")).unwrap();
         assert!(run_json.contains(&devices), "{run_json}");
-        // The coordinator's checkpoint evaluates on a local device.
-        let eval = common::run_sgdlab(
-            Path::new(env!("CARGO_MANIFEST_DIR")),
-            &["eval", remote.to_str().unwrap(), "--device", "cpu"],
+        // The coordinator's checkpoint evaluates and predicts on a local device, and on a
+        // remote one with --token-file, to the same figures.
+        let run = remote.to_str().unwrap();
+        let token = token.to_str().unwrap();
+        let input = dir.join("x.csv");
+        std::fs::write(&input, "x\n-2.5\n0.1\n3.0\n").unwrap();
+        let input = input.to_str().unwrap();
+        let answers: Vec<(serde_json::Value, String)> =
+            [("cpu".to_string(), None), (servers[0].url(), Some(token))]
+                .into_iter()
+                .map(|(device, token)| {
+                    let device = device.to_string();
+                    let with_token: &[&str] = match token {
+                        Some(token) => &["--token-file", token],
+                        None => &[],
+                    };
+                    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+                    let eval = common::run_sgdlab(
+                        dir,
+                        &[&["eval", run, "--json", "--device", &device], with_token].concat(),
+                    );
+                    assert_success(&eval);
+                    let predict = common::run_sgdlab(
+                        dir,
+                        &[
+                            &[
+                                "predict", run, "--input", input, "--out", "-", "--device", &device,
+                            ],
+                            with_token,
+                        ]
+                        .concat(),
+                    );
+                    assert_success(&predict);
+                    (
+                        serde_json::from_slice(&eval.stdout).unwrap(),
+                        String::from_utf8(predict.stdout).unwrap(),
+                    )
+                })
+                .collect();
+        let loss = |report: &serde_json::Value| report["loss"].as_f64().unwrap();
+        let (local, remote) = (&answers[0], &answers[1]);
+        assert!(
+            (loss(&local.0) - loss(&remote.0)).abs() <= TOLERANCE * loss(&local.0),
+            "{what}: eval loss {} on cpu, {} remote",
+            local.0,
+            remote.0
         );
-        assert_success(&eval);
+        assert_eq!(local.1.lines().count(), 4, "{what}: {}", local.1);
+        assert_eq!(local.1, remote.1, "{what}: predictions on cpu and remote");
     }
     for server in servers {
         let log = server.log();
