@@ -300,8 +300,16 @@ mod imp {
         let key = identity.to_bytes();
         let mut announce = Some(announce);
         let mut stop = std::pin::pin!(shutdown_signal());
+        let mut renewed = false;
         loop {
-            let endpoint = bind_iroh(address, &key).await?;
+            // A port taken is an error at start; when renewing, the old endpoint's socket.
+            let patience = if renewed {
+                REBIND_LIMIT
+            } else {
+                Duration::ZERO
+            };
+            let endpoint = bind_iroh(address, &key, patience).await?;
+            renewed = true;
             // Port 0 binds once: the next generations take the port the first was given.
             address = endpoint
                 .bound_sockets()
@@ -335,11 +343,12 @@ mod imp {
     /// How long a new generation's endpoint may wait for the last one's UDP socket.
     const REBIND_LIMIT: Duration = Duration::from_secs(10);
 
-    /// An Iroh endpoint on exactly `address`, as the server `key`; while the previous
-    /// generation's socket is still closing, tried again for up to [`REBIND_LIMIT`].
+    /// An Iroh endpoint on exactly `address`, as the server `key`; tried again for up to
+    /// `patience` while the address is taken (by the previous generation's closing socket).
     async fn bind_iroh(
         address: std::net::SocketAddr,
         key: &[u8; 32],
+        patience: Duration,
     ) -> std::result::Result<iroh::Endpoint, String> {
         use iroh::endpoint::{PortmapperConfig, presets};
         use iroh::{Endpoint, RelayMode, SecretKey};
@@ -357,7 +366,7 @@ mod imp {
                 .await;
             match bound {
                 Ok(endpoint) => return Ok(endpoint),
-                Err(_) if started.elapsed() < REBIND_LIMIT && address.port() != 0 => {
+                Err(_) if started.elapsed() < patience => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => return Err(format!("cannot listen: {e}")),

@@ -477,6 +477,30 @@ fn over_iroh_refusals_are_one_line_naming_the_server_or_the_file() {
         b"abc\n",
         "the file was changed"
     );
+
+    // An address already taken, over UDP and over TCP: one line naming it, at once.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    for (transport, taken) in [
+        ("iroh", udp.local_addr().unwrap().to_string()),
+        ("ws", tcp.local_addr().unwrap().to_string()),
+    ] {
+        let started = Instant::now();
+        let output = common::run_sgdlab(
+            dir.path(),
+            &[
+                "serve",
+                "--transport",
+                transport,
+                "--listen",
+                &taken,
+                "--token-file",
+                token.to_str().unwrap(),
+            ],
+        );
+        assert_one_line_error(&output, &["cannot listen", &taken]);
+        assert!(started.elapsed() < Duration::from_secs(5), "{transport}");
+    }
 }
 
 #[test]
