@@ -103,6 +103,9 @@ mod imp {
     const TELEMETRY_CAPACITY: usize = 1 << 16;
     /// How often the session log reads Burn's telemetry.
     const TELEMETRY_POLL: Duration = Duration::from_millis(10);
+    /// The session log's line when a server renews its transport, over WebSocket or Iroh.
+    const RENEWED: &str =
+        "no session open: connections to other servers closed, so a restarted one is dialed afresh";
 
     /// One line of the session log, on standard output, timestamped.
     fn log(line: &str) {
@@ -300,16 +303,15 @@ mod imp {
         let key = identity.to_bytes();
         let mut announce = Some(announce);
         let mut stop = std::pin::pin!(shutdown_signal());
-        let mut renewed = false;
         loop {
-            // A port taken is an error at start; when renewing, the old endpoint's socket.
-            let patience = if renewed {
-                REBIND_LIMIT
-            } else {
+            // A port taken is an error at start (nothing announced yet); when renewing, the
+            // old endpoint's socket.
+            let patience = if announce.is_some() {
                 Duration::ZERO
+            } else {
+                REBIND_LIMIT
             };
             let endpoint = bind_iroh(address, &key, patience).await?;
-            renewed = true;
             // Port 0 binds once: the next generations take the port the first was given.
             address = endpoint
                 .bound_sockets()
@@ -333,9 +335,7 @@ mod imp {
             router.shutdown().await.map_err(|e| e.to_string())?;
             match stopped {
                 Some(stopped) => return stopped,
-                None => log(
-                    "no session open: connections to other servers closed, so a restarted one is dialed afresh",
-                ),
+                None => log(RENEWED),
             }
         }
     }
@@ -398,9 +398,7 @@ mod imp {
             tokio::select! {
                 served = serving => return served.map_err(|e| e.to_string()),
                 stopped = &mut stop => return stopped,
-                () = idle.notified() => {
-                    log("no session open: connections to other servers closed, so a restarted one is dialed afresh");
-                }
+                () = idle.notified() => log(RENEWED),
             }
         }
     }

@@ -95,6 +95,12 @@ impl Server {
         self.url.clone()
     }
 
+    /// An Iroh server's id, the ID of `iroh://ID@HOST:PORT`.
+    fn iroh_id(&self) -> String {
+        let rest = self.url.strip_prefix("iroh://").expect("an Iroh server");
+        rest.split('@').next().unwrap().to_string()
+    }
+
     fn log(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
@@ -227,6 +233,22 @@ fn assert_same_steps(one: &Path, remote: &Path, steps: usize, epochs: usize, wha
                 "{what} epoch {epoch} {key}: local {a}, remote {b}"
             );
         }
+    }
+}
+
+/// Each `(flag, devices, token file, fragments)`: `train` with `flag devices` fails with one
+/// line holding every fragment, within [`LIMIT`], and leaves no run dir at `run`.
+fn assert_refused<'a>(
+    run: &Path,
+    cases: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a Path>, &'a [&'a str])>,
+) {
+    for (flag, devices, token, fragments) in cases {
+        let (output, took) =
+            output_within(train(run, &SMALL, &[flag, devices], token, None), LIMIT);
+        assert_one_line_error(&output, fragments);
+        assert!(!run.exists(), "{devices}: the run dir was created");
+        assert!(took < LIMIT, "{devices}");
+        eprintln!("{devices}: refused in {:.1} s", took.as_secs_f64());
     }
 }
 
@@ -366,10 +388,9 @@ fn over_iroh_two_servers_take_the_steps_of_one_local_device_and_keep_their_ids()
     let keyed: Vec<&str> = [&IROH[..], &["--key-file", key.to_str().unwrap()]].concat();
     let first = Server::start_with("127.0.0.1:0", &token, &keyed);
     let servers = [first, Server::start_with("127.0.0.1:0", &token, &IROH)];
-    let url = servers[0].url();
-    let (id, address) = url["iroh://".len()..].split_once('@').unwrap();
+    let (url, id) = (servers[0].url(), servers[0].iroh_id());
     assert_eq!(id.len(), 64, "{url}");
-    assert!(address.starts_with("127.0.0.1:"), "{url}");
+    assert!(servers[0].address.starts_with("127.0.0.1:"), "{url}");
     assert_servers_take_the_steps_of_one_local_device(dir.path(), &token, &servers);
     // The MLP trained on a fresh endpoint, bound again on the port after the first run's
     // sessions ended (its client closes its endpoint on exit).
@@ -386,7 +407,7 @@ fn over_iroh_two_servers_take_the_steps_of_one_local_device_and_keep_their_ids()
     let [first, _second] = servers;
     drop(first);
     let again = Server::start_with("127.0.0.1:0", &token, &keyed);
-    assert!(again.url().contains(id), "{} after {url}", again.url());
+    assert!(again.url().contains(&id), "{} after {url}", again.url());
 }
 
 #[test]
@@ -399,12 +420,7 @@ fn over_iroh_refusals_are_one_line_naming_the_server_or_the_file() {
     std::fs::write(&wrong, "not-the-token").unwrap();
     // Another server's id at this server's address: QUIC's handshake authenticates the server.
     let other = Server::start_with("127.0.0.1:0", &token, &IROH);
-    let other_id = other.url()["iroh://".len()..]
-        .split('@')
-        .next()
-        .unwrap()
-        .to_string();
-    let impostor = format!("iroh://{other_id}@{}", server.address);
+    let impostor = format!("iroh://{}@{}", other.iroh_id(), server.address);
     let ws = Server::start("127.0.0.1:0", &token);
     let mixed = format!("{url},{}", ws.url());
     let run = dir.path().join("run");
@@ -429,15 +445,10 @@ fn over_iroh_refusals_are_one_line_naming_the_server_or_the_file() {
             &["one backend", "remote (iroh)"],
         ),
     ];
-    for (flag, devices, token, fragments) in cases {
-        let (output, took) = output_within(
-            train(&run, &SMALL, &[flag, devices], Some(token), None),
-            LIMIT,
-        );
-        assert_one_line_error(&output, fragments);
-        assert!(!run.exists(), "{devices}: the run dir was created");
-        eprintln!("{devices}: refused in {:.1} s", took.as_secs_f64());
-    }
+    assert_refused(
+        &run,
+        cases.map(|(flag, devices, token, fragments)| (flag, devices, Some(token), fragments)),
+    );
     let log = server.log();
     assert!(
         log.iter().any(|line| line.contains("wrong token")),
@@ -537,13 +548,7 @@ fn refused_tokens_devices_and_servers_are_one_line_naming_the_server_and_write_n
             &["cannot be reached", &unreachable],
         ),
     ];
-    for (flag, devices, token, fragments) in cases {
-        let (output, took) =
-            output_within(train(&run, &SMALL, &[flag, devices], token, None), LIMIT);
-        assert_one_line_error(&output, fragments);
-        assert!(!run.exists(), "{devices}: the run dir was created");
-        assert!(took < LIMIT, "{devices}");
-    }
+    assert_refused(&run, cases);
     let log = server.log();
     assert!(
         log.iter().any(|line| line.contains("wrong token")),
